@@ -1,0 +1,3 @@
+//! `sidractl`: the sidra operator CLI.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Capabilities (RFC 5492 and the IANA registry). STUB: being written.

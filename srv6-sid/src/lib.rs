@@ -1,0 +1,1 @@
+//! SRv6 SIDs. STUB: being written.
