@@ -1,4 +1,5 @@
 //! sidra's BGP daemon library: wire codec, and (as they land) FSM, sessions, RIB, policy, the SRv6
 //! service and the API server.
 
+pub mod inspect;
 pub mod packet;
