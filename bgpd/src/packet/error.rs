@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use super::family::Family;
+
 /// What a receiver does about a decode problem, weakest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ErrorAction {
@@ -89,7 +91,12 @@ pub struct MessageError {
 
 impl MessageError {
     pub fn new(code: u8, subcode: u8, data: impl Into<Vec<u8>>, reason: impl Into<String>) -> Self {
-        MessageError { code, subcode, data: data.into(), reason: reason.into() }
+        MessageError {
+            code,
+            subcode,
+            data: data.into(),
+            reason: reason.into(),
+        }
     }
 
     /// Shorthand for UPDATE Message Errors.
@@ -104,11 +111,18 @@ pub struct AttributeError {
     /// Path attribute type code, or `None` for problems outside any attribute (NLRI fields).
     pub attribute: Option<u8>,
     pub action: ErrorAction,
+    /// The family an `AfiSafiDisable` applies to.
+    pub family: Option<Family>,
     pub reason: String,
 }
 
 impl AttributeError {
     pub fn new(attribute: Option<u8>, action: ErrorAction, reason: impl Into<String>) -> Self {
-        AttributeError { attribute, action, reason: reason.into() }
+        AttributeError {
+            attribute,
+            action,
+            family: None,
+            reason: reason.into(),
+        }
     }
 }

@@ -75,13 +75,28 @@ pub struct Family {
 }
 
 impl Family {
-    pub const IPV4_UNICAST: Family = Family { afi: Afi::Ipv4, safi: Safi::Unicast };
-    pub const IPV6_UNICAST: Family = Family { afi: Afi::Ipv6, safi: Safi::Unicast };
-    pub const IPV4_VPN: Family = Family { afi: Afi::Ipv4, safi: Safi::MplsVpn };
-    pub const IPV6_VPN: Family = Family { afi: Afi::Ipv6, safi: Safi::MplsVpn };
+    pub const IPV4_UNICAST: Family = Family {
+        afi: Afi::Ipv4,
+        safi: Safi::Unicast,
+    };
+    pub const IPV6_UNICAST: Family = Family {
+        afi: Afi::Ipv6,
+        safi: Safi::Unicast,
+    };
+    pub const IPV4_VPN: Family = Family {
+        afi: Afi::Ipv4,
+        safi: Safi::MplsVpn,
+    };
+    pub const IPV6_VPN: Family = Family {
+        afi: Afi::Ipv6,
+        safi: Safi::MplsVpn,
+    };
 
     pub const fn new(afi: u16, safi: u8) -> Self {
-        Family { afi: Afi::from_u16(afi), safi: Safi::from_u8(safi) }
+        Family {
+            afi: Afi::from_u16(afi),
+            safi: Safi::from_u8(safi),
+        }
     }
 
     /// The families whose NLRI sidra understands (decodes into prefixes).

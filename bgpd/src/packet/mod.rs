@@ -190,7 +190,10 @@ pub fn frame_len(buf: &[u8], max_len: usize) -> Result<Option<usize>, MessageErr
     }
     let len = u16::from_be_bytes([buf[16], buf[17]]) as usize;
     if !(HEADER_LEN..=max_len).contains(&len) {
-        return Err(bad_length(len, format!("message length {len} outside 19..={max_len}")));
+        return Err(bad_length(
+            len,
+            format!("message length {len} outside 19..={max_len}"),
+        ));
     }
     Ok(Some(len))
 }
@@ -212,7 +215,10 @@ pub(crate) fn bad_length(len: usize, reason: String) -> MessageError {
 /// [`UpdateMessage::errors`]; everything that ends the session is an `Err`.
 pub fn decode_message(buf: &[u8], cx: &DecodeContext) -> Result<Message, MessageError> {
     let Some(len) = frame_len(buf, cx.max_message_len)? else {
-        return Err(bad_length(buf.len(), format!("truncated header: {} bytes", buf.len())));
+        return Err(bad_length(
+            buf.len(),
+            format!("truncated header: {} bytes", buf.len()),
+        ));
     };
     if len != buf.len() {
         return Err(bad_length(

@@ -12,7 +12,11 @@ pub struct NotificationMessage {
 }
 
 pub fn decode_notification(body: &[u8]) -> Result<NotificationMessage, MessageError> {
-    Ok(NotificationMessage { code: body[0], subcode: body[1], data: body[2..].to_vec() })
+    Ok(NotificationMessage {
+        code: body[0],
+        subcode: body[1],
+        data: body[2..].to_vec(),
+    })
 }
 
 pub fn encode_notification(m: &NotificationMessage, out: &mut BytesMut) {
