@@ -25,6 +25,7 @@ pub mod notification;
 pub mod open;
 pub mod prefix_sid;
 pub mod route_refresh;
+pub mod srv6;
 pub mod update;
 
 use bytes::{BufMut, BytesMut};
