@@ -1,5 +1,6 @@
 //! sidra's BGP daemon library: wire codec, and (as they land) FSM, sessions, RIB, policy, the SRv6
 //! service and the API server.
 
+pub mod capture;
 pub mod inspect;
 pub mod packet;
