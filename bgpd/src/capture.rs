@@ -41,9 +41,9 @@ pub struct CapturedMessage {
     pub dst: SocketAddr,
     /// The whole message, header included (or the bad header where framing failed).
     pub bytes: Vec<u8>,
-    /// How to decode it: negotiated from the two OPENs of its connection when both were captured,
-    /// otherwise `DecodeContext::default()`.
-    pub context: DecodeContext,
+    /// How to decode it, as negotiated by the two OPENs of its connection; `None` when the capture
+    /// does not hold both (callers then fall back to a default or operator-given context).
+    pub context: Option<DecodeContext>,
 }
 
 /// The messages of one capture and what was noticed while reading it.

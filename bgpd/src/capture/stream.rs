@@ -212,17 +212,10 @@ impl Reassembler {
         self.drain_pending(key, trigger);
     }
 
-    /// The decode context for messages from `src` to `dst`.
-    fn context(&self, src: SocketAddr, dst: SocketAddr) -> DecodeContext {
-        let Some(opens) = self.opens.get(&pair_key(src, dst)) else {
-            return DecodeContext::default();
-        };
-        match (opens.0.get(&dst), opens.0.get(&src)) {
-            (Some(receiver_sent), Some(sender_sent)) => {
-                negotiated_context(receiver_sent, sender_sent)
-            }
-            _ => DecodeContext::default(),
-        }
+    /// The negotiated decode context for messages from `src` to `dst`, once both OPENs are known.
+    fn context(&self, src: SocketAddr, dst: SocketAddr) -> Option<DecodeContext> {
+        let opens = self.opens.get(&pair_key(src, dst))?;
+        Some(negotiated_context(opens.0.get(&dst)?, opens.0.get(&src)?))
     }
 
     /// Cut complete messages off the front of a direction's buffer.
@@ -231,7 +224,7 @@ impl Reassembler {
         // Every round but the last consumes at least one byte.
         for _ in 0..rounds {
             // An OPEN framed in an earlier round may have completed the negotiation.
-            let cx = self.context(key.0, key.1);
+            let cx = self.context(key.0, key.1).unwrap_or_default();
             let Some(d) = self.dirs.get_mut(&key) else {
                 return;
             };
@@ -273,7 +266,10 @@ impl Reassembler {
     fn emit(&mut self, key: (SocketAddr, SocketAddr), bytes: Vec<u8>, time: f64, index: u64) {
         let context = self.context(key.0, key.1);
         if bytes.get(18) == Some(&msg_type::OPEN)
-            && let Ok(Message::Open(open)) = packet::decode_message(&bytes, &context)
+            && let Ok(Message::Open(open)) = packet::decode_message(
+                &bytes,
+                context.as_ref().unwrap_or(&DecodeContext::default()),
+            )
         {
             self.opens
                 .entry(pair_key(key.0, key.1))
