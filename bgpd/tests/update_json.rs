@@ -1,6 +1,8 @@
 //! The JSON view of UPDATEs (what `sidractl decode --json` prints): effective SIDs after
 //! un-transposition, families, RDs, and treat-as-withdraw shown under "withdrawn".
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use bgpd::inspect::update::{update_json, update_text};
 use bgpd::packet::{DecodeContext, Message, decode_message};
 use serde_json::Value;

@@ -1,6 +1,8 @@
 //! UPDATE vectors captured from FRR 8.4, GoBGP 3.10 and ExaBGP 4.2 (../shared/vectors/bgp/):
 //! each decodes to what its INDEX.md line says, and the well-formed ones re-encode byte for byte.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bgpd::packet::attribute::attr_type;

@@ -182,7 +182,7 @@ pub fn decode_ipv4_prefixes(
         if len > 32 {
             return Err(NlriError(format!("IPv4 prefix length {len} > 32")));
         }
-        let n = (usize::from(len) + 7) / 8;
+        let n = usize::from(len).div_ceil(8);
         if rest.len() < n {
             return Err(NlriError(format!(
                 "IPv4 prefix /{len} needs {n} bytes, {} left",
@@ -265,7 +265,7 @@ pub fn decode_mp_nlri(
                 "prefix length {bits} > {max_bits} for {family}"
             )));
         }
-        let n = (usize::from(bits) + 7) / 8;
+        let n = usize::from(bits).div_ceil(8);
         if rest.len() < n {
             return Err(NlriError(format!(
                 "prefix /{bits} needs {n} bytes, {} left",

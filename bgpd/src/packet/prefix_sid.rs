@@ -183,8 +183,11 @@ fn tlv(input: &[u8]) -> IResult<&[u8], (u8, &[u8])> {
     Ok((input, (kind, value)))
 }
 
+/// A TLV that runs past its container: its type (if readable) and the reason.
+type TlvOverrun = (Option<u8>, String);
+
 /// Split `buf` into TLVs, or say which one runs past the end.
-fn tlvs<'a>(mut buf: &'a [u8], level: &str) -> Result<Vec<(u8, &'a [u8])>, (Option<u8>, String)> {
+fn tlvs<'a>(mut buf: &'a [u8], level: &str) -> Result<Vec<(u8, &'a [u8])>, TlvOverrun> {
     let mut out = Vec::new();
     while !buf.is_empty() {
         match tlv(buf) {

@@ -345,7 +345,7 @@ fn decode_value(
         },
         // RFC 7606 §7.8: length not a non-zero multiple of 4 -> treat-as-withdraw.
         COMMUNITIES => {
-            if v.is_empty() || v.len() % 4 != 0 {
+            if v.is_empty() || !v.len().is_multiple_of(4) {
                 return Err(withdraw(format!(
                     "length {} is not a non-zero multiple of 4",
                     v.len()
@@ -361,7 +361,7 @@ fn decode_value(
         ORIGINATOR_ID => AttrValue::OriginatorId(ip_of(v).ok_or_else(|| withdraw(len_is(4)))?),
         // RFC 7606 §7.10: CLUSTER_LIST length not a non-zero multiple of 4 -> treat-as-withdraw.
         CLUSTER_LIST => {
-            if v.is_empty() || v.len() % 4 != 0 {
+            if v.is_empty() || !v.len().is_multiple_of(4) {
                 return Err(withdraw(format!(
                     "length {} is not a non-zero multiple of 4",
                     v.len()
@@ -405,7 +405,7 @@ fn decode_value(
         }
         // RFC 7606 §7.14: length not a non-zero multiple of 8 -> treat-as-withdraw.
         EXTENDED_COMMUNITIES => {
-            if v.is_empty() || v.len() % 8 != 0 {
+            if v.is_empty() || !v.len().is_multiple_of(8) {
                 return Err(withdraw(format!(
                     "length {} is not a non-zero multiple of 8",
                     v.len()
@@ -434,7 +434,7 @@ fn decode_value(
         }
         // RFC 8092 §5: length not a non-zero multiple of 12 -> treat-as-withdraw.
         LARGE_COMMUNITY => {
-            if v.is_empty() || v.len() % 12 != 0 {
+            if v.is_empty() || !v.len().is_multiple_of(12) {
                 return Err(withdraw(format!(
                     "length {} is not a non-zero multiple of 12",
                     v.len()
