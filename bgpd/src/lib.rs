@@ -2,5 +2,6 @@
 //! service and the API server.
 
 pub mod capture;
+pub mod fsm;
 pub mod inspect;
 pub mod packet;
