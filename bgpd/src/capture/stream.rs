@@ -20,14 +20,10 @@ const MAX_PENDING_BYTES: usize = 4 << 20;
 /// Segments further than this ahead of the expected sequence number are ignored as bogus.
 const MAX_AHEAD: u32 = 64 << 20;
 
-/// The context to decode messages flowing toward `receiver`, once both OPENs have been seen.
-///
+/// The context to decode messages flowing toward a receiver, once both OPENs have been seen:
 /// `receiver_sent` is the OPEN the receiving side sent, `sender_sent` the one it received.
 fn negotiated_context(receiver_sent: &OpenMessage, sender_sent: &OpenMessage) -> DecodeContext {
-    // PLUG-IN POINT (capture/negotiate): when `packet::open::negotiate` exists this becomes
-    // `packet::open::negotiate(receiver_sent, sender_sent).decode_context()`.
-    let _ = (receiver_sent, sender_sent);
-    DecodeContext::default()
+    packet::open::negotiate(receiver_sent, sender_sent).decode_context()
 }
 
 /// Sequence-number difference `a - b`, as a signed distance (RFC 9293 §3.4 modular arithmetic).

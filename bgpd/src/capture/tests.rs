@@ -230,6 +230,54 @@ fn reassembles_a_session_from_legacy_pcap() {
     assert_eq!(negotiated, [false, false, true, true, true, true, true]);
 }
 
+/// An OPEN with 4-octet AS (RFC 6793) and ADD-PATH send/receive for IPv4 unicast (RFC 7911).
+fn open_add_path(asn: u16, id: u8) -> Vec<u8> {
+    let caps = [
+        2,
+        12,
+        65,
+        4,
+        0,
+        0,
+        asn.to_be_bytes()[0],
+        asn.to_be_bytes()[1],
+        69,
+        4,
+        0,
+        1,
+        1,
+        3,
+    ];
+    let mut b = vec![4];
+    b.extend_from_slice(&asn.to_be_bytes());
+    b.extend_from_slice(&[0, 9, id, id, id, id, caps.len() as u8]);
+    b.extend_from_slice(&caps);
+    msg(1, &b)
+}
+
+#[test]
+fn the_negotiated_context_comes_from_both_opens() {
+    let (a, b) = (a6(), b6());
+    let (oa, ob) = (open_add_path(65001, 1), open_add_path(65002, 2));
+    let ka = keepalive();
+    let pkts = [
+        seg(1.0, a, b, 10, 0, &oa),
+        seg(1.1, b, a, 20, 0, &ob),
+        seg(1.2, a, b, 10 + oa.len() as u32, 0, &ka),
+        seg(1.3, b, a, 20 + ob.len() as u32, 0, &ka),
+    ];
+    let c = read(&legacy_pcap(false, false, 1, &eth_frames(&pkts)), &[]);
+    assert_eq!(c.messages.len(), 4, "{:?}", c.notes);
+    for m in &c.messages[2..] {
+        let cx = m.context.as_ref().unwrap();
+        assert!(cx.four_octet_as);
+        assert!(cx.add_path.contains(packet::Family::IPV4_UNICAST));
+        assert!(!cx.add_path.contains(packet::Family::IPV6_UNICAST));
+        // No Extended Message capability on either side (RFC 8654).
+        assert_eq!(cx.max_message_len, packet::MAX_MESSAGE_LEN);
+    }
+}
+
 #[test]
 fn big_endian_nanosecond_raw_ip() {
     let (pkts, want) = session();
