@@ -23,9 +23,14 @@ pub struct Bird {
 impl Bird {
     /// A bird.conf with one BGP protocol called `name`, with the fast timers of interop.md §10.
     /// Unicast families only; next hops are taken as directly connected (`gateway direct`).
-    pub fn config(s: &Session, name: &str) -> Result<String> {
+    /// `extra` is added at top level (e.g. a `protocol static` with routes to announce).
+    pub fn config(s: &Session, name: &str, extra: &str) -> Result<String> {
         let mut c = String::new();
-        let _ = writeln!(c, "router id {};\nprotocol device {{ }}\n", s.router_id);
+        let _ = writeln!(
+            c,
+            "router id {};\nprotocol device {{ }}\n{extra}",
+            s.router_id
+        );
         let _ = writeln!(c, "protocol bgp {name} {{");
         let _ = writeln!(c, "  local {} as {};", s.local_addr, s.local_as);
         let _ = writeln!(c, "  neighbor {} as {};", s.peer_addr, s.peer_as);
