@@ -29,6 +29,8 @@ pub mod process;
 pub mod topo;
 pub mod wait;
 
+use std::io::Write as _;
+
 pub use capture::Tcpdump;
 pub use error::{Error, Result};
 pub use process::{Daemon, TestDir};
@@ -53,7 +55,11 @@ pub fn require_root(test: &str) -> bool {
         return true;
     }
     if std::env::var(SKIP_ROOT_ENV).is_ok_and(|v| v == "1") {
-        eprintln!("SKIPPED {test}: needs root (network namespaces); {SKIP_ROOT_ENV}=1 is set");
+        // Straight to stderr: the test harness hides eprintln! output of passing tests.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: needs root (network namespaces); {SKIP_ROOT_ENV}=1 is set"
+        );
         return false;
     }
     panic!(

@@ -6,6 +6,7 @@
 //! time, then sends SIGKILL and reaps it.
 
 use std::fs::{self, File};
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
@@ -65,7 +66,8 @@ impl TestDir {
 impl Drop for TestDir {
     fn drop(&mut self) {
         if self.keep || thread::panicking() {
-            eprintln!("test files kept in {}", self.path.display());
+            // Straight to stderr, so that it shows for passing tests too.
+            let _ = writeln!(io::stderr(), "test files kept in {}", self.path.display());
         } else {
             let _ = fs::remove_dir_all(&self.path);
         }
@@ -83,8 +85,8 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Start `program args...` inside namespace `ns`, logging to `log` (also its working
-    /// directory's parent). `env` is added to the environment.
+    /// Start `program args...` inside namespace `ns`, with stdout and stderr in `log` and the
+    /// log's directory as working directory. `env` is added to the environment.
     pub fn spawn(
         name: &str,
         ns: &str,

@@ -71,3 +71,78 @@ impl Session {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv6Addr;
+
+    use super::*;
+
+    fn nodes() -> (Node, Node) {
+        let node = |k: u8| Node {
+            name: format!("n{k}"),
+            ns: format!("t-n{k}"),
+            index: k,
+            ipv6: Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, u16::from(k)),
+            ipv4: Ipv4Addr::new(10, 0, 0, k),
+            loopback6: Ipv6Addr::new(0xfc00, 0, u16::from(k), 0, 0, 0, 0, 1),
+            loopback4: Ipv4Addr::new(192, 0, 2, k),
+        };
+        (node(1), node(2))
+    }
+
+    #[test]
+    fn configs_carry_the_session() {
+        let (a, b) = nodes();
+        let s = Session::ibgp(&a, &b, 65000).passive(true);
+        let g = GoBgp::config(&s).unwrap();
+        for want in [
+            "as = 65000",
+            "neighbor-address = \"fd00::2\"",
+            "passive-mode = true",
+            "afi-safi-name = \"ipv4-unicast\"",
+            "afi-safi-name = \"ipv6-unicast\"",
+        ] {
+            assert!(g.contains(want), "{want} in\n{g}");
+        }
+        let f = Frr::config(&s, "r1", "").unwrap();
+        for want in [
+            "router bgp 65000",
+            "neighbor fd00::2 remote-as 65000",
+            "neighbor fd00::2 capability extended-nexthop",
+            "neighbor fd00::2 passive",
+            " address-family ipv6 unicast\n  neighbor fd00::2 activate",
+        ] {
+            assert!(f.contains(want), "{want} in\n{f}");
+        }
+        let e = ExaBgp::config(
+            &s,
+            std::path::Path::new("/t"),
+            &["route 2001:db8::/48 next-hop fd00::1".into()],
+        )
+        .unwrap();
+        for want in [
+            "neighbor fd00::2 {",
+            "passive true;",
+            "nexthop { ipv4 unicast ipv6; }",
+            "capability { nexthop true; }",
+            "route 2001:db8::/48 next-hop fd00::1;",
+            "run /bin/sh /t/exabgp-events.sh /t/events.jsonl;",
+        ] {
+            assert!(e.contains(want), "{want} in\n{e}");
+        }
+        let bird = Bird::config(&s, "p1", "").unwrap();
+        for want in [
+            "protocol bgp p1 {",
+            "local fd00::1 as 65000;",
+            "neighbor fd00::2 as 65000;",
+            "passive on;",
+            "extended next hop on;",
+        ] {
+            assert!(bird.contains(want), "{want} in\n{bird}");
+        }
+        let vpn = Session::ibgp(&a, &b, 65000).families(&[IPV6_VPN]);
+        assert!(Bird::config(&vpn, "p1", "").is_err(), "bird: unicast only");
+        assert!(GoBgp::config(&vpn).unwrap().contains("l3vpn-ipv6-unicast"));
+    }
+}
