@@ -1,0 +1,257 @@
+//! The resolved configuration the daemon runs on.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::packet::Family;
+use crate::packet::capability::{self, Capability, code};
+
+/// A checked configuration: every neighbor has its group's values and the defaults merged in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub global: GlobalConfig,
+    /// In the order of the file; addresses are unique.
+    pub neighbors: Vec<NeighborConfig>,
+}
+
+impl Config {
+    /// The neighbor configured at `address` (an IPv4-mapped IPv6 address matches the IPv4 one).
+    pub fn neighbor(&self, address: IpAddr) -> Option<&NeighborConfig> {
+        let address = address.to_canonical();
+        self.neighbors.iter().find(|n| n.address == address)
+    }
+}
+
+/// `[global]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GlobalConfig {
+    /// Our AS: 1..=4294967295, not AS_TRANS (23456).
+    pub asn: u32,
+    /// Our BGP Identifier, non-zero.
+    pub router_id: Ipv4Addr,
+    /// Where to accept BGP connections; empty: do not listen.
+    pub listen: Vec<SocketAddr>,
+}
+
+/// One `[[neighbors]]` entry, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NeighborConfig {
+    /// Unique; an IPv4-mapped IPv6 address is stored as the IPv4 address.
+    pub address: IpAddr,
+    pub remote_as: u32,
+    /// `global.asn`.
+    pub local_as: u32,
+    /// `global.router_id`.
+    pub router_id: Ipv4Addr,
+    /// The Hold Time we offer: 0 or 3..=65535 s.
+    pub hold_time: u16,
+    /// The keepalive interval if configured (at most `hold_time / 3`); `None`: a third of the
+    /// negotiated hold time.
+    pub keepalive: Option<u16>,
+    pub connect_retry: Duration,
+    /// `None` when 0 (DelayOpen off).
+    pub delay_open: Option<Duration>,
+    /// The first wait before an automatic restart after an error; it doubles up to
+    /// `max_idle_hold` (which is at least `idle_hold`).
+    pub idle_hold: Duration,
+    pub max_idle_hold: Duration,
+    /// Distinct and non-empty.
+    pub families: Vec<Family>,
+    pub passive: bool,
+    /// TCP-MD5 key (RFC 2385), 1..=80 bytes.
+    pub password: Option<Secret>,
+    /// GTSM (RFC 5082): the number of hops the peer may be away, 1..=254.
+    pub ttl_security: Option<u8>,
+    /// Bind address for outgoing connections; same family as `address`.
+    pub local_address: Option<IpAddr>,
+    pub port: u16,
+    pub description: Option<String>,
+    /// Advertise the RFC 8950 capability for the IPv4 families.
+    pub extended_nexthop: bool,
+    pub add_path: AddPathMode,
+    /// Advertise the Graceful Restart capability (RFC 4724).
+    pub graceful_restart: bool,
+    /// GR restart time, 1..=4095 s.
+    pub restart_time: u16,
+    /// Refuse the session (NOTIFICATION 2/7) if the peer does not advertise these.
+    pub required_capabilities: Vec<RequiredCapability>,
+    /// Administratively down.
+    pub shutdown: bool,
+    /// The neighbor group it took values from.
+    pub group: Option<String>,
+}
+
+impl NeighborConfig {
+    /// Internal peer: same AS as ours.
+    pub fn is_ibgp(&self) -> bool {
+        self.remote_as == self.local_as
+    }
+
+    /// A short name for logs: the description if there is one, else the address.
+    pub fn display_name(&self) -> String {
+        match &self.description {
+            Some(d) => format!("{} ({d})", self.address),
+            None => self.address.to_string(),
+        }
+    }
+}
+
+/// A password. Its `Debug` and `Display` print `***`: use [`Secret::expose`] where the key is
+/// needed (the TCP-MD5 socket option), nowhere else.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(secret: impl Into<String>) -> Self {
+        Secret(secret.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// `add_path`: what we advertise in the ADD-PATH capability (RFC 7911) for each family.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AddPathMode {
+    /// No ADD-PATH capability.
+    #[default]
+    None,
+    Receive,
+    Send,
+    Both,
+}
+
+impl AddPathMode {
+    pub fn from_name(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => AddPathMode::None,
+            "receive" => AddPathMode::Receive,
+            "send" => AddPathMode::Send,
+            "both" => AddPathMode::Both,
+            _ => return None,
+        })
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            AddPathMode::None => "none",
+            AddPathMode::Receive => "receive",
+            AddPathMode::Send => "send",
+            AddPathMode::Both => "both",
+        }
+    }
+
+    /// The Send/Receive value to advertise, or `None` for no capability.
+    pub const fn capability(self) -> Option<capability::AddPathMode> {
+        match self {
+            AddPathMode::None => None,
+            AddPathMode::Receive => Some(capability::AddPathMode::Receive),
+            AddPathMode::Send => Some(capability::AddPathMode::Send),
+            AddPathMode::Both => Some(capability::AddPathMode::Both),
+        }
+    }
+}
+
+/// A capability the peer must advertise (`required_capabilities`), named as in
+/// [`capability::code_name`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RequiredCapability {
+    RouteRefresh,
+    EnhancedRouteRefresh,
+    ExtendedNextHop,
+    ExtendedMessage,
+    GracefulRestart,
+    LongLivedGracefulRestart,
+    FourOctetAs,
+    AddPath,
+    Fqdn,
+}
+
+impl RequiredCapability {
+    pub const ALL: [RequiredCapability; 9] = [
+        RequiredCapability::RouteRefresh,
+        RequiredCapability::EnhancedRouteRefresh,
+        RequiredCapability::ExtendedNextHop,
+        RequiredCapability::ExtendedMessage,
+        RequiredCapability::GracefulRestart,
+        RequiredCapability::LongLivedGracefulRestart,
+        RequiredCapability::FourOctetAs,
+        RequiredCapability::AddPath,
+        RequiredCapability::Fqdn,
+    ];
+
+    /// The capability code (RFC 5492 / IANA).
+    pub const fn code(self) -> u8 {
+        match self {
+            RequiredCapability::RouteRefresh => code::ROUTE_REFRESH,
+            RequiredCapability::EnhancedRouteRefresh => code::ENHANCED_ROUTE_REFRESH,
+            RequiredCapability::ExtendedNextHop => code::EXTENDED_NEXT_HOP,
+            RequiredCapability::ExtendedMessage => code::EXTENDED_MESSAGE,
+            RequiredCapability::GracefulRestart => code::GRACEFUL_RESTART,
+            RequiredCapability::LongLivedGracefulRestart => code::LONG_LIVED_GRACEFUL_RESTART,
+            RequiredCapability::FourOctetAs => code::FOUR_OCTET_AS,
+            RequiredCapability::AddPath => code::ADD_PATH,
+            RequiredCapability::Fqdn => code::FQDN,
+        }
+    }
+
+    /// `route-refresh`, `four-octet-as`, ...
+    pub const fn name(self) -> &'static str {
+        capability::code_name(self.code())
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == s)
+    }
+
+    /// A capability with this code, for `packet::open::OpenExpectations::required_capabilities`
+    /// (which compares codes only, except for Multiprotocol).
+    pub fn capability(self) -> Capability {
+        match self {
+            RequiredCapability::RouteRefresh => Capability::RouteRefresh,
+            RequiredCapability::EnhancedRouteRefresh => Capability::EnhancedRouteRefresh,
+            RequiredCapability::ExtendedNextHop => Capability::ExtendedNextHop(Vec::new()),
+            RequiredCapability::ExtendedMessage => Capability::ExtendedMessage,
+            RequiredCapability::GracefulRestart => Capability::GracefulRestart {
+                restart_flags: 0,
+                restart_time: 0,
+                families: Vec::new(),
+            },
+            RequiredCapability::LongLivedGracefulRestart => {
+                Capability::LongLivedGracefulRestart(Vec::new())
+            }
+            RequiredCapability::FourOctetAs => Capability::FourOctetAs(0),
+            RequiredCapability::AddPath => Capability::AddPath(Vec::new()),
+            RequiredCapability::Fqdn => Capability::Fqdn {
+                hostname: Vec::new(),
+                domain: Vec::new(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for RequiredCapability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl fmt::Display for AddPathMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
