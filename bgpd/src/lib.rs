@@ -2,6 +2,9 @@
 //! service and the API server.
 
 pub mod capture;
+pub mod config;
+pub mod daemon;
 pub mod fsm;
 pub mod inspect;
 pub mod packet;
+pub mod session;

@@ -1,0 +1,185 @@
+//! The daemon: owns the peers and the listeners, routes accepted connections to their peer,
+//! and stops everything with a Cease on shutdown.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use crate::config::{Config, NeighborConfig};
+use crate::fsm::FsmConfig;
+use crate::session::transport::{Listener, canonical_ip};
+use crate::session::{Endpoint, PeerCommand, PeerHandle, PeerSettings, PeerStatus, spawn_peer};
+
+/// How the session of one configured neighbor is set up.
+pub fn peer_settings(n: &NeighborConfig, hostname: Option<String>) -> PeerSettings {
+    let seed = match n.address {
+        IpAddr::V4(a) => u64::from(u32::from(a)),
+        IpAddr::V6(a) => (u128::from(a) as u64) ^ ((u128::from(a) >> 64) as u64),
+    };
+    PeerSettings {
+        endpoint: Endpoint {
+            address: n.address,
+            port: n.port,
+            local_address: n.local_address,
+            password: n.password.as_ref().map(|p| p.expose().to_string()),
+            ttl_security: n.ttl_security,
+        },
+        description: n.description.clone(),
+        local_as: n.local_as,
+        remote_as: n.remote_as,
+        router_id: n.router_id,
+        families: n.families.clone(),
+        extended_nexthop: n.extended_nexthop,
+        add_path: n.add_path.capability(),
+        graceful_restart: n.graceful_restart.then_some(n.restart_time),
+        required_capabilities: n
+            .required_capabilities
+            .iter()
+            .map(|r| r.capability())
+            .collect(),
+        hostname,
+        fsm: FsmConfig {
+            passive: n.passive,
+            connect_retry_time: n.connect_retry,
+            hold_time: n.hold_time,
+            keepalive_time: n.keepalive,
+            delay_open_time: n.delay_open,
+            idle_hold_time: n.idle_hold,
+            max_idle_hold_time: n.max_idle_hold,
+            idle_hold_reset_after: Duration::from_secs(60),
+            jitter_seed: seed,
+        },
+        admin_down: n.shutdown,
+    }
+}
+
+/// This host's name, for the FQDN capability (best effort).
+pub fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty() && s.len() <= 64)
+}
+
+pub struct Daemon {
+    peers: HashMap<IpAddr, PeerHandle>,
+    accepted: mpsc::Receiver<(TcpStream, SocketAddr)>,
+    listener_tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+impl Daemon {
+    /// Open the listeners and start the peers.
+    pub async fn start(config: &Config) -> Result<Daemon, DaemonError> {
+        let host = hostname();
+        let (tx, accepted) = mpsc::channel(64);
+        let mut listener_tasks = Vec::new();
+        for addr in &config.global.listen {
+            let l = Listener::bind(*addr).map_err(|source| DaemonError::Listen {
+                addr: *addr,
+                source,
+            })?;
+            for n in &config.neighbors {
+                if let Some(p) = &n.password
+                    && let Err(e) = l.set_peer_password(n.address, Some(p.expose()))
+                {
+                    warn!(peer = %n.address, "cannot install the TCP-MD5 key on {addr}: {e}");
+                }
+            }
+            info!("listening on {}", l.local);
+            let tx = tx.clone();
+            listener_tasks.push(tokio::spawn(async move {
+                loop {
+                    match l.accept().await {
+                        Ok(conn) => {
+                            if tx.send(conn).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            warn!("accept failed: {e}");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                    }
+                }
+            }));
+        }
+        let mut peers = HashMap::new();
+        for n in &config.neighbors {
+            info!(
+                peer = %n.address,
+                remote_as = n.remote_as,
+                description = n.description.as_deref().unwrap_or(""),
+                "configured neighbor"
+            );
+            peers.insert(n.address, spawn_peer(peer_settings(n, host.clone())));
+        }
+        Ok(Daemon {
+            peers,
+            accepted,
+            listener_tasks,
+        })
+    }
+
+    /// Serve until `shutdown` completes, then stop every peer with a Cease.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                Some((stream, from)) = self.accepted.recv() => self.route(stream, from).await,
+            }
+        }
+        self.stop("sidrad is shutting down").await;
+    }
+
+    async fn route(&mut self, stream: TcpStream, from: SocketAddr) {
+        let ip = canonical_ip(from.ip());
+        match self.peers.get(&ip) {
+            Some(p) => {
+                let _ = p.commands.send(PeerCommand::Incoming(stream, from)).await;
+            }
+            None => debug!(%from, "connection from an address that is not a configured neighbor"),
+        }
+    }
+
+    pub fn status(&self) -> Vec<PeerStatus> {
+        let mut v: Vec<PeerStatus> = self
+            .peers
+            .values()
+            .map(|p| p.status.borrow().clone())
+            .collect();
+        v.sort_by_key(|s| s.address);
+        v
+    }
+
+    async fn stop(self, message: &str) {
+        for t in &self.listener_tasks {
+            t.abort();
+        }
+        for p in self.peers.values() {
+            let _ = p
+                .commands
+                .send(PeerCommand::Shutdown {
+                    message: message.to_string(),
+                })
+                .await;
+        }
+        for (_, p) in self.peers {
+            p.join(Duration::from_secs(3)).await;
+        }
+    }
+}

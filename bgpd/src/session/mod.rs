@@ -1,0 +1,168 @@
+//! BGP sessions: one task per peer around the pure FSM (`crate::fsm`).
+//!
+//! ```text
+//!  daemon --PeerCommand--> [peer task] --PeerStatus (watch)--> daemon / API
+//!                            |   ^
+//!           Connection ------+   +------ timers, connect attempts
+//! ```
+
+pub mod conn;
+mod peer;
+mod rib_in;
+mod supervisor;
+pub mod transport;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, SystemTime};
+
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+
+use crate::fsm::{FsmConfig, State};
+use crate::packet::capability::{AddPathMode, Capability};
+use crate::packet::{Afi, Family, Safi};
+
+pub use supervisor::spawn_peer;
+pub use transport::Endpoint;
+
+/// Everything a session needs to know about its peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerSettings {
+    pub endpoint: Endpoint,
+    pub description: Option<String>,
+    pub local_as: u32,
+    pub remote_as: u32,
+    pub router_id: Ipv4Addr,
+    pub families: Vec<Family>,
+    /// Advertise RFC 8950 extended next hop for the IPv4 families (IPv6 next hops).
+    pub extended_nexthop: bool,
+    pub add_path: Option<AddPathMode>,
+    /// Advertise graceful restart with this restart time (RFC 4724).
+    pub graceful_restart: Option<u16>,
+    /// Capabilities the peer must advertise (else NOTIFICATION 2/7).
+    pub required_capabilities: Vec<Capability>,
+    pub hostname: Option<String>,
+    pub fsm: FsmConfig,
+    /// Administratively down: never started.
+    pub admin_down: bool,
+}
+
+impl PeerSettings {
+    pub fn is_ibgp(&self) -> bool {
+        self.local_as == self.remote_as
+    }
+
+    /// The capabilities of our OPEN (RFC 5492), in a stable order.
+    pub fn capabilities(&self) -> Vec<Capability> {
+        let mut caps: Vec<Capability> = self
+            .families
+            .iter()
+            .map(|f| Capability::MultiProtocol(*f))
+            .collect();
+        caps.push(Capability::RouteRefresh);
+        caps.push(Capability::EnhancedRouteRefresh);
+        caps.push(Capability::FourOctetAs(self.local_as));
+        caps.push(Capability::ExtendedMessage);
+        // RFC 8950 §4: IPv4 NLRI with IPv6 next hops, for the IPv4 families we carry.
+        let enhe: Vec<(Family, Afi)> = self
+            .families
+            .iter()
+            .filter(|f| f.afi == Afi::Ipv4 && matches!(f.safi, Safi::Unicast | Safi::MplsVpn))
+            .map(|f| (*f, Afi::Ipv6))
+            .collect();
+        if self.extended_nexthop && !enhe.is_empty() {
+            caps.push(Capability::ExtendedNextHop(enhe));
+        }
+        if let Some(mode) = self.add_path {
+            caps.push(Capability::AddPath(
+                self.families.iter().map(|f| (*f, mode)).collect(),
+            ));
+        }
+        if let Some(time) = self.graceful_restart {
+            caps.push(Capability::GracefulRestart {
+                restart_flags: 0,
+                restart_time: time.min(4095),
+                families: Vec::new(),
+            });
+        }
+        if let Some(h) = &self.hostname {
+            caps.push(Capability::Fqdn {
+                hostname: h.as_bytes().to_vec(),
+                domain: Vec::new(),
+            });
+        }
+        caps
+    }
+}
+
+/// Commands from the daemon to a peer task.
+#[derive(Debug)]
+pub enum PeerCommand {
+    /// ManualStart.
+    Start,
+    /// ManualStop with a Cease 6/2 carrying this RFC 9003 message.
+    Stop { message: String },
+    /// An accepted connection from this peer's address.
+    Incoming(TcpStream, SocketAddr),
+    /// Stop and end the task (daemon shutdown).
+    Shutdown { message: String },
+}
+
+/// A snapshot of a peer, published on every change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerStatus {
+    pub address: IpAddr,
+    pub state: State,
+    pub established_since: Option<SystemTime>,
+    pub established_transitions: u32,
+    pub last_error: Option<String>,
+    pub peer_bgp_id: Option<Ipv4Addr>,
+    pub negotiated_hold_time: Option<u16>,
+    pub families: Vec<Family>,
+    pub messages_received: u64,
+    pub messages_sent: u64,
+    pub updates_received: u64,
+    /// Prefixes currently held from this peer, per family.
+    pub prefixes_received: Vec<(Family, usize)>,
+    pub local: Option<SocketAddr>,
+    pub remote: Option<SocketAddr>,
+}
+
+impl PeerStatus {
+    pub fn new(address: IpAddr) -> Self {
+        PeerStatus {
+            address,
+            state: State::Idle,
+            established_since: None,
+            established_transitions: 0,
+            last_error: None,
+            peer_bgp_id: None,
+            negotiated_hold_time: None,
+            families: Vec::new(),
+            messages_received: 0,
+            messages_sent: 0,
+            updates_received: 0,
+            prefixes_received: Vec::new(),
+            local: None,
+            remote: None,
+        }
+    }
+}
+
+/// The daemon's handle on a peer task. Dropping it ends the task.
+pub struct PeerHandle {
+    pub address: IpAddr,
+    pub commands: mpsc::Sender<PeerCommand>,
+    pub status: watch::Receiver<PeerStatus>,
+    pub(crate) task: tokio::task::JoinHandle<()>,
+}
+
+impl PeerHandle {
+    /// Wait (bounded) for the task to end after a Shutdown command.
+    pub async fn join(self, timeout: Duration) {
+        let mut task = self.task;
+        if tokio::time::timeout(timeout, &mut task).await.is_err() {
+            task.abort();
+        }
+    }
+}

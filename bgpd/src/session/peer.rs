@@ -1,0 +1,661 @@
+//! The peer task: the thin async shell around [`Fsm`]. It turns socket reads, timer expiries,
+//! connect results and daemon commands into FSM events, and carries out the FSM's actions.
+
+use std::net::SocketAddr;
+use std::time::{Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+
+use super::conn::{Connection, Direction, ReadEvent};
+use super::rib_in::AdjRibIn;
+use super::transport;
+use super::{PeerCommand, PeerSettings, PeerStatus};
+use crate::fsm::{Action, Event, Fsm, State, Timer};
+use crate::packet::capability::{Negotiated, negotiate};
+use crate::packet::error::code;
+use crate::packet::notification::cease;
+use crate::packet::open::{OpenExpectations, validate_open};
+use crate::packet::{
+    DecodeContext, EncodeContext, ErrorAction, Family, Message, MessageError, NotificationMessage,
+    OpenMessage, decode_message, encode_message,
+};
+
+/// Timer deadlines, one slot per [`Timer`].
+#[derive(Default)]
+struct Timers([Option<Instant>; 5]);
+
+const ALL_TIMERS: [Timer; 5] = [
+    Timer::ConnectRetry,
+    Timer::Hold,
+    Timer::Keepalive,
+    Timer::DelayOpen,
+    Timer::IdleHold,
+];
+
+fn slot(t: Timer) -> usize {
+    match t {
+        Timer::ConnectRetry => 0,
+        Timer::Hold => 1,
+        Timer::Keepalive => 2,
+        Timer::DelayOpen => 3,
+        Timer::IdleHold => 4,
+    }
+}
+
+impl Timers {
+    fn next(&self) -> Option<(Timer, Instant)> {
+        ALL_TIMERS
+            .iter()
+            .filter_map(|t| self.0[slot(*t)].map(|d| (*t, d)))
+            .min_by_key(|(_, d)| *d)
+    }
+}
+
+fn timer_event(t: Timer) -> Event {
+    match t {
+        Timer::ConnectRetry => Event::ConnectRetryTimerExpires,
+        Timer::Hold => Event::HoldTimerExpires,
+        Timer::Keepalive => Event::KeepaliveTimerExpires,
+        Timer::DelayOpen => Event::DelayOpenTimerExpires,
+        Timer::IdleHold => Event::IdleHoldTimerExpires,
+    }
+}
+
+/// A second connection that arrived while the first was opening (RFC 4271 §6.8).
+struct Candidate {
+    conn: Connection,
+    open: Option<OpenMessage>,
+}
+
+pub(super) struct Peer {
+    settings: PeerSettings,
+    fsm: Fsm,
+    timers: Timers,
+    conn: Option<Connection>,
+    candidate: Option<Candidate>,
+    connecting: Option<JoinHandle<std::io::Result<TcpStream>>>,
+    sent_open: OpenMessage,
+    negotiated: Option<Negotiated>,
+    decode_cx: DecodeContext,
+    encode_cx: EncodeContext,
+    rib_in: AdjRibIn,
+    disabled_families: Vec<Family>,
+    established_at: Option<Instant>,
+    status: PeerStatus,
+    status_tx: watch::Sender<PeerStatus>,
+}
+
+impl Peer {
+    pub(super) fn new(settings: PeerSettings, status_tx: watch::Sender<PeerStatus>) -> Peer {
+        let sent_open = OpenMessage::new(
+            settings.local_as,
+            settings.fsm.hold_time,
+            settings.router_id,
+            settings.capabilities(),
+        );
+        let status = PeerStatus::new(settings.endpoint.address);
+        Peer {
+            fsm: Fsm::new(settings.fsm.clone()),
+            settings,
+            timers: Timers::default(),
+            conn: None,
+            candidate: None,
+            connecting: None,
+            sent_open,
+            negotiated: None,
+            decode_cx: DecodeContext::default(),
+            encode_cx: EncodeContext::default(),
+            rib_in: AdjRibIn::default(),
+            disabled_families: Vec::new(),
+            established_at: None,
+            status,
+            status_tx,
+        }
+    }
+
+    /// Run until a Shutdown command (or the daemon drops its handle).
+    pub(super) async fn run(&mut self, commands: &mut mpsc::Receiver<PeerCommand>) {
+        if !self.settings.admin_down {
+            self.event(Event::AutomaticStart).await;
+        }
+        loop {
+            let next_timer = self.timers.next();
+            tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    None => { self.shutdown("sidrad is shutting down").await; return; }
+                    Some(PeerCommand::Shutdown { message }) => { self.shutdown(&message).await; return; }
+                    Some(cmd) => self.command(cmd).await,
+                },
+                ev = recv_opt(&mut self.conn) => self.read_event(ev).await,
+                ev = recv_candidate(&mut self.candidate) => self.candidate_event(ev).await,
+                res = join_opt(&mut self.connecting) => {
+                    self.connecting = None;
+                    self.connected(res).await;
+                }
+                _ = sleep_opt(next_timer.map(|(_, d)| d)) => {
+                    if let Some((t, _)) = next_timer {
+                        self.timers.0[slot(t)] = None;
+                        self.event(timer_event(t)).await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn shutdown(&mut self, message: &str) {
+        let n = NotificationMessage::cease_shutdown(cease::ADMINISTRATIVE_SHUTDOWN, message);
+        if self.conn.is_some() {
+            self.event(Event::ManualStop(n)).await;
+        }
+        if let Some(c) = self.candidate.take() {
+            c.conn.close();
+        }
+    }
+
+    async fn command(&mut self, cmd: PeerCommand) {
+        match cmd {
+            PeerCommand::Start => {
+                self.settings.admin_down = false;
+                self.event(Event::ManualStart).await;
+            }
+            PeerCommand::Stop { message } => {
+                self.settings.admin_down = true;
+                let n =
+                    NotificationMessage::cease_shutdown(cease::ADMINISTRATIVE_SHUTDOWN, &message);
+                self.event(Event::ManualStop(n)).await;
+            }
+            PeerCommand::Incoming(stream, from) => self.incoming(stream, from).await,
+            PeerCommand::Shutdown { .. } => {}
+        }
+    }
+
+    /// An accepted connection from our peer's address.
+    async fn incoming(&mut self, stream: TcpStream, from: SocketAddr) {
+        if let Some(hops) = self.settings.endpoint.ttl_security
+            && let Err(e) = transport::secure_accepted(&stream, hops)
+        {
+            warn!(peer = %from, "cannot apply TTL security to an accepted connection: {e}");
+            return;
+        }
+        let conn = match Connection::new(stream, Direction::Incoming) {
+            Ok(c) => c,
+            Err(e) => {
+                debug!(peer = %from, "accepted connection unusable: {e}");
+                return;
+            }
+        };
+        match self.fsm.state() {
+            // RFC 4271 §8.2.2: in Idle "any TCP connection attempts are refused".
+            State::Idle => {
+                debug!(peer = %from, "refusing a connection while idle");
+                conn.close();
+            }
+            State::Connect | State::Active if self.conn.is_none() => {
+                if let Some(h) = self.connecting.take() {
+                    h.abort();
+                }
+                info!(peer = %from, "accepted connection from the peer");
+                self.attach(conn);
+                self.event(Event::TcpConnectionConfirmed).await;
+            }
+            State::OpenSent | State::OpenConfirm if self.candidate.is_none() => {
+                // RFC 4271 §6.8: keep both until an OPEN tells which to keep.
+                info!(peer = %from, "second connection while opening: collision detection");
+                let bytes = self.encode(&Message::Open(self.sent_open.clone()));
+                if conn.send(bytes).await {
+                    self.candidate = Some(Candidate { conn, open: None });
+                }
+            }
+            State::Established if self.negotiated.as_ref().is_some_and(|n| n.graceful_restart) => {
+                // RFC 4724 §4.2: a new connection from a restarting peer ends the old session.
+                info!(peer = %from, "new connection from an established peer (graceful restart)");
+                self.event(Event::TcpConnectionFails).await;
+                self.conn = None;
+                if self.fsm.state() == State::Idle {
+                    self.event(Event::AutomaticStart).await;
+                }
+                if matches!(self.fsm.state(), State::Connect | State::Active) {
+                    if let Some(h) = self.connecting.take() {
+                        h.abort();
+                    }
+                    self.attach(conn);
+                    self.event(Event::TcpConnectionConfirmed).await;
+                } else {
+                    conn.close();
+                }
+            }
+            _ => {
+                // RFC 4271 §6.8: an Established session wins over a new connection.
+                let n = NotificationMessage::new(
+                    code::CEASE,
+                    cease::CONNECTION_COLLISION_RESOLUTION,
+                    Vec::new(),
+                );
+                let bytes = self.encode(&Message::Notification(n));
+                conn.send(bytes).await;
+                conn.close();
+            }
+        }
+    }
+
+    fn attach(&mut self, conn: Connection) {
+        self.status.local = Some(conn.local);
+        self.status.remote = Some(conn.remote);
+        self.conn = Some(conn);
+    }
+
+    async fn connected(&mut self, res: Result<std::io::Result<TcpStream>, tokio::task::JoinError>) {
+        let ep = self.settings.endpoint.socket_addr();
+        let stream = match res {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                let why = if e.kind() == std::io::ErrorKind::TimedOut {
+                    if self.settings.endpoint.password.is_some() {
+                        "no answer (check reachability and that both sides use the same TCP-MD5 password)".to_string()
+                    } else {
+                        "no answer (check reachability)".to_string()
+                    }
+                } else {
+                    e.to_string()
+                };
+                info!(peer = %ep, "connect failed: {why}; waiting for the connect-retry timer");
+                self.status.last_error = Some(format!("connect: {why}"));
+                self.event(Event::TcpConnectionFails).await;
+                return;
+            }
+            Err(_) => return, // aborted
+        };
+        if self.conn.is_some() {
+            return; // an incoming connection won meanwhile
+        }
+        match Connection::new(stream, Direction::Outgoing) {
+            Ok(c) => {
+                debug!(peer = %ep, "connected");
+                self.attach(c);
+                self.event(Event::TcpCrAcked).await;
+            }
+            Err(e) => {
+                info!(peer = %ep, "connection unusable: {e}");
+                self.event(Event::TcpConnectionFails).await;
+            }
+        }
+    }
+
+    fn encode(&self, m: &Message) -> Bytes {
+        let mut b = BytesMut::with_capacity(64);
+        encode_message(m, &self.encode_cx, &mut b);
+        b.freeze()
+    }
+
+    async fn send(&mut self, m: &Message) {
+        let bytes = self.encode(m);
+        if let Some(c) = &self.conn
+            && c.send(bytes).await
+        {
+            self.status.messages_sent += 1;
+        }
+    }
+
+    /// Feed one event to the FSM and carry out its actions.
+    async fn event(&mut self, ev: Event) {
+        if let (State::Established, Some(at)) = (self.fsm.state(), self.established_at) {
+            self.fsm.note_uptime(at.elapsed());
+        }
+        let before = self.fsm.state();
+        let actions = self.fsm.handle(ev);
+        for a in actions {
+            self.act(a).await;
+        }
+        let after = self.fsm.state();
+        if before != after {
+            debug!(peer = %self.settings.endpoint.address, "{} -> {}", before.name(), after.name());
+        }
+        self.publish();
+    }
+
+    async fn act(&mut self, a: Action) {
+        match a {
+            Action::ConnectTcp => {
+                if let Some(h) = self.connecting.take() {
+                    h.abort();
+                }
+                let ep = self.settings.endpoint.clone();
+                let timeout = self.settings.fsm.connect_retry_time;
+                self.connecting = Some(tokio::spawn(async move {
+                    transport::connect(&ep, timeout).await
+                }));
+            }
+            Action::DropTcp => {
+                if let Some(h) = self.connecting.take() {
+                    h.abort();
+                }
+                if let Some(c) = self.conn.take() {
+                    c.close();
+                }
+                if let Some(c) = self.candidate.take() {
+                    c.conn.close();
+                }
+                self.negotiated = None;
+                self.decode_cx = DecodeContext::default();
+                self.encode_cx = EncodeContext::default();
+            }
+            Action::SendOpen => self.send(&Message::Open(self.sent_open.clone())).await,
+            Action::SendKeepalive => self.send(&Message::Keepalive).await,
+            Action::SendNotification(n) => {
+                warn!(
+                    peer = %self.settings.endpoint.address,
+                    "sending NOTIFICATION {}/{} ({} / {})",
+                    n.code, n.subcode, n.code_name(), n.subcode_name()
+                );
+                self.status.last_error = Some(format!(
+                    "sent NOTIFICATION {}/{} {}",
+                    n.code,
+                    n.subcode,
+                    n.subcode_name()
+                ));
+                self.send(&Message::Notification(n)).await;
+            }
+            Action::StartTimer(t, d) => self.timers.0[slot(t)] = Some(Instant::now() + d),
+            Action::StopTimer(t) => self.timers.0[slot(t)] = None,
+            Action::Established {
+                hold_time,
+                keepalive_time,
+            } => {
+                self.established_at = Some(Instant::now());
+                self.status.established_since = Some(SystemTime::now());
+                self.status.established_transitions += 1;
+                self.status.negotiated_hold_time = Some(hold_time);
+                self.status.last_error = None;
+                info!(
+                    peer = %self.settings.endpoint.address,
+                    hold_time, keepalive_time,
+                    families = %self.status.families.iter().map(|f| f.name()).collect::<Vec<_>>().join(","),
+                    "session established"
+                );
+            }
+            Action::SessionDown { reason } => {
+                info!(peer = %self.settings.endpoint.address, "session down: {reason}");
+                self.established_at = None;
+                self.status.established_since = None;
+                self.status.last_error = Some(reason);
+                self.rib_in.clear(None);
+                self.disabled_families.clear();
+                self.status.prefixes_received.clear();
+            }
+        }
+    }
+
+    fn publish(&mut self) {
+        self.status.state = self.fsm.state();
+        if let Some(e) = self.fsm.last_error()
+            && self.status.state == State::Idle
+        {
+            self.status.last_error = Some(e.to_string());
+        }
+        self.status_tx.send_replace(self.status.clone());
+    }
+
+    async fn read_event(&mut self, ev: ReadEvent) {
+        match ev {
+            ReadEvent::Frame(frame) => {
+                self.status.messages_received += 1;
+                match decode_message(&frame, &self.decode_cx) {
+                    Ok(m) => self.message(m).await,
+                    Err(e) => self.decode_error(e).await,
+                }
+            }
+            ReadEvent::HeaderError(e) => {
+                self.event(Event::BgpHeaderErr(NotificationMessage::from(&e)))
+                    .await
+            }
+            ReadEvent::Closed(why) => {
+                info!(peer = %self.settings.endpoint.address, "connection closed: {why}");
+                self.conn = None;
+                self.event(Event::TcpConnectionFails).await;
+            }
+        }
+    }
+
+    async fn decode_error(&mut self, e: MessageError) {
+        warn!(peer = %self.settings.endpoint.address, "bad message: {e}");
+        let n = NotificationMessage::from(&e);
+        let ev = match e.code {
+            code::MESSAGE_HEADER => Event::BgpHeaderErr(n),
+            code::OPEN => Event::BgpOpenMsgErr(n),
+            _ => Event::UpdateMsgErr(n),
+        };
+        self.event(ev).await;
+    }
+
+    fn expectations(&self) -> OpenExpectations {
+        OpenExpectations {
+            peer_as: Some(self.settings.remote_as),
+            local_as: Some(self.settings.local_as),
+            local_bgp_id: Some(self.settings.router_id),
+            required_capabilities: self.settings.required_capabilities.clone(),
+        }
+    }
+
+    async fn message(&mut self, m: Message) {
+        match m {
+            Message::Open(open) => {
+                if let Err(e) = validate_open(&open, &self.expectations()) {
+                    warn!(peer = %self.settings.endpoint.address, "refusing OPEN: {e}");
+                    self.event(Event::BgpOpenMsgErr(NotificationMessage::from(&e)))
+                        .await;
+                    return;
+                }
+                // A second connection still waiting for its OPEN is resolved when that OPEN
+                // comes (RFC 4271 §6.8 compares against connections in OpenConfirm).
+                self.accept_open(&open);
+                self.event(Event::BgpOpen {
+                    hold_time: open.hold_time,
+                    bgp_id: open.bgp_id,
+                })
+                .await;
+            }
+            Message::Keepalive => self.event(Event::KeepAliveMsg).await,
+            Message::Update(u) => {
+                self.status.updates_received += 1;
+                self.event(Event::UpdateMsg).await;
+                if self.fsm.state() != State::Established {
+                    return;
+                }
+                self.update(u);
+            }
+            Message::Notification(n) => {
+                let text = n
+                    .shutdown_message()
+                    .map(|m| format!(": \"{m}\""))
+                    .unwrap_or_default();
+                warn!(
+                    peer = %self.settings.endpoint.address,
+                    "received NOTIFICATION {}/{} ({} / {}){text}",
+                    n.code, n.subcode, n.code_name(), n.subcode_name()
+                );
+                self.status.last_error = Some(format!(
+                    "received NOTIFICATION {}/{} {}{text}",
+                    n.code,
+                    n.subcode,
+                    n.subcode_name()
+                ));
+                let ev = if n.code == code::OPEN && n.subcode == code::UNSUPPORTED_VERSION {
+                    Event::NotifMsgVerErr
+                } else {
+                    Event::NotifMsg(n)
+                };
+                self.event(ev).await;
+            }
+            Message::RouteRefresh(_) => self.event(Event::RouteRefreshMsg).await,
+        }
+    }
+
+    /// Take the peer's OPEN: negotiate capabilities and switch the codec contexts.
+    fn accept_open(&mut self, open: &OpenMessage) {
+        let n = negotiate(&self.sent_open, open);
+        self.decode_cx = n.decode_context();
+        self.encode_cx = n.encode_context();
+        if let Some(c) = &self.conn {
+            c.set_max_message_len(n.max_message_len());
+        }
+        self.status.peer_bgp_id = Some(open.bgp_id);
+        self.status.families = n.families.iter().collect();
+        self.negotiated = Some(n);
+    }
+
+    fn update(&mut self, u: crate::packet::UpdateMessage) {
+        if let Some(action) = u.action() {
+            for e in &u.errors {
+                warn!(
+                    peer = %self.settings.endpoint.address,
+                    action = e.action.name(),
+                    "UPDATE problem: {}", e.reason
+                );
+            }
+            if action == ErrorAction::AfiSafiDisable {
+                for e in &u.errors {
+                    if let Some(f) = e.family
+                        && !self.disabled_families.contains(&f)
+                    {
+                        warn!(peer = %self.settings.endpoint.address, "disabling {f} for this session (RFC 7606)");
+                        self.disabled_families.push(f);
+                        self.rib_in.clear(Some(f));
+                    }
+                }
+            }
+        }
+        self.rib_in.apply(&u, &self.disabled_families);
+        self.status.prefixes_received = self.rib_in.counts();
+    }
+
+    async fn candidate_event(&mut self, ev: ReadEvent) {
+        if self.candidate.is_none() {
+            return;
+        }
+        let expectations = self.expectations();
+        match ev {
+            ReadEvent::Frame(frame) => match decode_message(&frame, &DecodeContext::default()) {
+                Ok(Message::Open(open)) if validate_open(&open, &expectations).is_ok() => {
+                    if let Some(c) = self.candidate.as_mut() {
+                        c.open = Some(open.clone());
+                    }
+                    if matches!(self.fsm.state(), State::OpenSent | State::OpenConfirm) {
+                        self.resolve_collision(open.bgp_id).await;
+                    } else {
+                        self.drop_candidate().await;
+                    }
+                }
+                Ok(Message::Keepalive) => {}
+                _ => {
+                    if let Some(c) = self.candidate.take() {
+                        c.conn.close();
+                    }
+                }
+            },
+            ReadEvent::HeaderError(_) | ReadEvent::Closed(_) => {
+                if let Some(c) = self.candidate.take() {
+                    c.conn.close();
+                }
+            }
+        }
+    }
+
+    async fn drop_candidate(&mut self) {
+        if let Some(c) = self.candidate.take() {
+            let n = NotificationMessage::new(
+                code::CEASE,
+                cease::CONNECTION_COLLISION_RESOLUTION,
+                Vec::new(),
+            );
+            let bytes = self.encode(&Message::Notification(n));
+            c.conn.send(bytes).await;
+            c.conn.close();
+        }
+    }
+
+    /// RFC 4271 §6.8: "If the value of the local BGP Identifier is less than the remote one,
+    /// the local system closes the BGP connection that already exists ... and accepts the BGP
+    /// connection initiated by the remote system" -- i.e. keep the connection the speaker with
+    /// the higher BGP Identifier opened.
+    async fn resolve_collision(&mut self, remote_id: std::net::Ipv4Addr) {
+        let (Some(primary), Some(cand)) = (&self.conn, &self.candidate) else {
+            return;
+        };
+        let keep_outgoing = u32::from(self.settings.router_id) > u32::from(remote_id);
+        let keep_candidate = (cand.conn.direction == Direction::Outgoing) == keep_outgoing
+            && primary.direction != cand.conn.direction;
+        info!(
+            peer = %self.settings.endpoint.address,
+            "connection collision: keeping the {} connection",
+            if keep_outgoing { "outgoing" } else { "incoming" }
+        );
+        if !keep_candidate {
+            self.drop_candidate().await;
+            return;
+        }
+        // Swap: the candidate becomes the session's connection.
+        let Some(cand) = self.candidate.take() else {
+            return;
+        };
+        let n = NotificationMessage::new(
+            code::CEASE,
+            cease::CONNECTION_COLLISION_RESOLUTION,
+            Vec::new(),
+        );
+        let bytes = self.encode(&Message::Notification(n));
+        if let Some(old) = self.conn.take() {
+            old.send(bytes).await;
+            old.close();
+        }
+        let state = self.fsm.state();
+        self.attach(cand.conn);
+        if let Some(open) = cand.open {
+            self.accept_open(&open);
+            match state {
+                // The FSM already saw an OPEN (on the old connection) and sent a KEEPALIVE
+                // there; the new connection needs its own KEEPALIVE.
+                State::OpenConfirm => self.send(&Message::Keepalive).await,
+                State::OpenSent => {
+                    self.event(Event::BgpOpen {
+                        hold_time: open.hold_time,
+                        bgp_id: open.bgp_id,
+                    })
+                    .await
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+async fn recv_opt(c: &mut Option<Connection>) -> ReadEvent {
+    match c {
+        Some(c) => c.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn recv_candidate(c: &mut Option<Candidate>) -> ReadEvent {
+    match c {
+        Some(c) => c.conn.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn join_opt<T>(h: &mut Option<JoinHandle<T>>) -> Result<T, tokio::task::JoinError> {
+    match h {
+        Some(h) => h.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_opt(d: Option<Instant>) {
+    match d {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}
