@@ -7,4 +7,5 @@ pub mod daemon;
 pub mod fsm;
 pub mod inspect;
 pub mod packet;
+pub mod rib;
 pub mod session;

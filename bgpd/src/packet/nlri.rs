@@ -227,6 +227,25 @@ fn ipv4_prefix_bits(rest: &[u8], n: usize) -> u32 {
     }
 }
 
+/// [`ipv4_prefix_bits`] for IPv6: the first `n` (at most 16, and at most `rest.len()`) octets
+/// of `rest` as the high-order octets of an IPv6 address.
+#[inline]
+fn ipv6_prefix_bits(rest: &[u8], n: usize) -> u128 {
+    match rest.first_chunk::<16>() {
+        Some(w) => {
+            let keep = u128::MAX.checked_shl(128 - 8 * (n as u32)).unwrap_or(0);
+            u128::from_be_bytes(*w) & keep
+        }
+        None => {
+            let mut oct = [0u8; 16];
+            for (o, b) in oct.iter_mut().zip(rest.iter().take(n)) {
+                *o = *b;
+            }
+            u128::from_be_bytes(oct)
+        }
+    }
+}
+
 /// Decode the NLRI of one MP_REACH_NLRI / MP_UNREACH_NLRI for a supported family.
 pub fn decode_mp_nlri(
     mut buf: &[u8],
@@ -297,16 +316,14 @@ pub fn decode_mp_nlri(
             )));
         }
         let plen = bits as u8; // bits <= 128 checked above
+        let range = |_| NlriError(format!("prefix length {plen} out of range"));
         let prefix = if max_bits == 32 {
-            let mut oct = [0u8; 4];
-            oct[..n].copy_from_slice(&rest[..n]);
-            Ipv4Net::new(Ipv4Addr::from(oct), plen).map(IpNet::V4)
+            let addr = Ipv4Addr::from(ipv4_prefix_bits(rest, n));
+            IpNet::V4(Ipv4Net::new(addr, plen).map_err(range)?)
         } else {
-            let mut oct = [0u8; 16];
-            oct[..n].copy_from_slice(&rest[..n]);
-            Ipv6Net::new(Ipv6Addr::from(oct), plen).map(IpNet::V6)
-        }
-        .map_err(|_| NlriError(format!("prefix length {plen} out of range")))?;
+            let addr = Ipv6Addr::from(ipv6_prefix_bits(rest, n));
+            IpNet::V6(Ipv6Net::new(addr, plen).map_err(range)?)
+        };
         out.push(Nlri {
             path_id,
             prefix,
@@ -388,6 +405,53 @@ mod tests {
                 let mut enc = BytesMut::new();
                 encode_nlri(&out[0], false, &mut enc);
                 assert_eq!(&enc[..], &wire[..], "/{len}");
+            }
+        }
+    }
+
+    #[test]
+    fn mp_prefix_bits_match_a_plain_copy_at_every_length() {
+        // IPv6 unicast, VPN-IPv6 and VPN-IPv4 at every prefix length, followed by another NLRI
+        // (16-octet load and mask) or last in the field (octet by octet).
+        let addr: [u8; 16] = [
+            0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x11, 0x22,
+            0x33, 0xff,
+        ];
+        let vpn = [0x00, 0x44, 0x01, 0, 0, 0xfd, 0xe8, 0, 0, 0, 4];
+        for (family, max) in [
+            (Family::IPV6_UNICAST, 128u8),
+            (Family::IPV6_VPN, 128),
+            (Family::IPV4_VPN, 32),
+        ] {
+            let is_vpn = family.safi == Safi::MplsVpn;
+            for len in 0..=max {
+                let n = usize::from(len).div_ceil(8);
+                let mut wire = vec![if is_vpn { len + 88 } else { len }];
+                if is_vpn {
+                    wire.extend_from_slice(&vpn);
+                }
+                wire.extend_from_slice(&addr[..n]);
+                let next = wire.clone();
+                for trailing in [&[][..], &next[..]] {
+                    let mut field = wire.clone();
+                    field.extend_from_slice(trailing);
+                    let mut out = Vec::new();
+                    decode_mp_nlri(&field, family, false, &mut out).unwrap();
+                    assert_eq!(out.len(), 1 + usize::from(!trailing.is_empty()));
+                    let want = if max == 32 {
+                        let mut o = [0u8; 4];
+                        o[..n].copy_from_slice(&addr[..n]);
+                        IpNet::V4(Ipv4Net::new(Ipv4Addr::from(o), len).unwrap())
+                    } else {
+                        let mut o = [0u8; 16];
+                        o[..n].copy_from_slice(&addr[..n]);
+                        IpNet::V6(Ipv6Net::new(Ipv6Addr::from(o), len).unwrap())
+                    };
+                    assert_eq!(out[0].prefix, want, "{family} /{len}");
+                    let mut enc = BytesMut::new();
+                    encode_nlri(&out[0], false, &mut enc);
+                    assert_eq!(&enc[..], &wire[..], "{family} /{len}");
+                }
             }
         }
     }

@@ -48,12 +48,12 @@ pub const SUB_TLV_SID_INFORMATION: u8 = 1;
 pub const SUB_SUB_TLV_SID_STRUCTURE: u8 = 1;
 
 /// The decoded attribute: its TLVs in wire order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PrefixSid {
     pub tlvs: Vec<PrefixSidTlv>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum PrefixSidTlv {
     /// RFC 8669 §3.1 (SR-MPLS): kept and propagated, not used.
     LabelIndex {
@@ -74,19 +74,19 @@ pub enum PrefixSidTlv {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Srv6ServiceTlv {
     pub reserved: u8,
     pub sub_tlvs: Vec<Srv6ServiceSubTlv>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Srv6ServiceSubTlv {
     SidInformation(SidInformation),
     Unknown { kind: u8, value: Vec<u8> },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SidInformation {
     pub reserved1: u8,
     pub sid: Ipv6Addr,
@@ -96,7 +96,7 @@ pub struct SidInformation {
     pub sub_sub_tlvs: Vec<SidSubSubTlv>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SidSubSubTlv {
     Structure(SidStructureTlv),
     Unknown { kind: u8, value: Vec<u8> },

@@ -96,7 +96,7 @@ fn expected_flags(t: u8) -> Option<u8> {
     })
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum AttrValue {
     /// RFC 4271 §5.1.1: 0 IGP, 1 EGP, 2 INCOMPLETE.
     Origin(u8),
@@ -156,7 +156,7 @@ impl AttrValue {
 }
 
 /// One path attribute: its flags as received and its value.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PathAttribute {
     pub flags: u8,
     pub value: AttrValue,

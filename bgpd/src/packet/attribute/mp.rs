@@ -23,7 +23,7 @@ use crate::packet::nlri::{Nlri, decode_mp_nlri, encode_nlri};
 
 /// The NLRI of an MP attribute: decoded for the families sidra understands, raw otherwise (so
 /// that they are re-emitted unchanged).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum MpNlri {
     Prefixes(Vec<Nlri>),
     Raw(Vec<u8>),
@@ -44,7 +44,7 @@ impl MpNlri {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MpReach {
     pub family: Family,
     /// The next hop field as on the wire (4, 12, 16, 24, 32 or 48 octets by family).
@@ -54,7 +54,7 @@ pub struct MpReach {
     pub nlri: MpNlri,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MpUnreach {
     pub family: Family,
     pub nlri: MpNlri,
@@ -62,7 +62,7 @@ pub struct MpUnreach {
 
 /// A next hop read from MP_REACH_NLRI: the global address and, for IPv6, an optional
 /// link-local one (RFC 2545 §3, RFC 8950 §3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NextHop {
     pub global: IpAddr,
     pub link_local: Option<Ipv6Addr>,
