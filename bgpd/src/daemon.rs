@@ -12,16 +12,23 @@ use tracing::{debug, info, warn};
 
 use crate::config::{Config, NeighborConfig};
 use crate::fsm::FsmConfig;
+use crate::rib::{PeerId, RibHandle, RibSettings, spawn_rib};
 use crate::session::transport::{Listener, canonical_ip};
 use crate::session::{Endpoint, PeerCommand, PeerHandle, PeerSettings, PeerStatus, spawn_peer};
 
 /// How the session of one configured neighbor is set up.
-pub fn peer_settings(n: &NeighborConfig, hostname: Option<String>) -> PeerSettings {
+pub fn peer_settings(
+    n: &NeighborConfig,
+    peer_id: PeerId,
+    hostname: Option<String>,
+) -> PeerSettings {
     let seed = match n.address {
         IpAddr::V4(a) => u64::from(u32::from(a)),
         IpAddr::V6(a) => (u128::from(a) as u64) ^ ((u128::from(a) >> 64) as u64),
     };
     PeerSettings {
+        peer_id,
+        rr_client: n.route_reflector_client,
         endpoint: Endpoint {
             address: n.address,
             port: n.port,
@@ -67,6 +74,8 @@ pub fn hostname() -> Option<String> {
 }
 
 pub struct Daemon {
+    pub rib: RibHandle,
+    rib_task: tokio::task::JoinHandle<()>,
     peers: HashMap<IpAddr, PeerHandle>,
     accepted: mpsc::Receiver<(TcpStream, SocketAddr)>,
     listener_tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -117,17 +126,27 @@ impl Daemon {
                 }
             }));
         }
+        let (rib, rib_task) = spawn_rib(RibSettings {
+            local_as: config.global.asn,
+            router_id: config.global.router_id,
+            cluster_id: config.global.cluster_id.unwrap_or(config.global.router_id),
+            decision: Default::default(),
+        });
         let mut peers = HashMap::new();
-        for n in &config.neighbors {
+        for (i, n) in config.neighbors.iter().enumerate() {
+            let id = PeerId::try_from(i + 1).unwrap_or(PeerId::MAX);
             info!(
                 peer = %n.address,
                 remote_as = n.remote_as,
                 description = n.description.as_deref().unwrap_or(""),
                 "configured neighbor"
             );
-            peers.insert(n.address, spawn_peer(peer_settings(n, host.clone())));
+            let settings = peer_settings(n, id, host.clone());
+            peers.insert(n.address, spawn_peer(settings, rib.clone()));
         }
         Ok(Daemon {
+            rib,
+            rib_task,
             peers,
             accepted,
             listener_tasks,
@@ -181,5 +200,6 @@ impl Daemon {
         for (_, p) in self.peers {
             p.join(Duration::from_secs(3)).await;
         }
+        self.rib_task.abort();
     }
 }

@@ -11,7 +11,7 @@ use super::walk::{Field, Node};
 use super::{AddPathMode, Config, ConfigErrors, GlobalConfig, NeighborConfig, defaults};
 
 const SECTIONS: &[&str] = &["global", "neighbor_groups", "neighbors"];
-const GLOBAL_KEYS: &[&str] = &["asn", "router_id", "listen"];
+const GLOBAL_KEYS: &[&str] = &["asn", "router_id", "listen", "cluster_id"];
 
 /// Read and check the whole tree; `None` if any problem was reported.
 pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config> {
@@ -47,12 +47,13 @@ pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config>
 }
 
 fn read_global(node: &Node<'_>, errs: &mut ConfigErrors) -> Option<GlobalConfig> {
-    let (mut asn, mut router_id, mut listen) = (None, None, None);
+    let (mut asn, mut router_id, mut listen, mut cluster_id) = (None, None, None, None);
     for entry in node.table("a table ([global])", errs)? {
         match entry.name() {
             "asn" => asn = entry.int(errs).and_then(|f| settings::asn(f, errs)),
             "router_id" => router_id = entry.string(errs).and_then(|f| router_id_of(f, errs)),
             "listen" => listen = entry.strings(errs).and_then(|f| listen_of(f, errs)),
+            "cluster_id" => cluster_id = entry.string(errs).and_then(|f| router_id_of(f, errs)),
             _ => entry.unknown(GLOBAL_KEYS, errs),
         }
     }
@@ -66,6 +67,7 @@ fn read_global(node: &Node<'_>, errs: &mut ConfigErrors) -> Option<GlobalConfig>
             Some(f) => f.value,
             None => defaults::listen(),
         },
+        cluster_id: cluster_id.map(|f| f.value),
     })
 }
 
@@ -362,6 +364,7 @@ fn neighbor(
         restart_time: get(&s.restart_time, defaults::RESTART_TIME),
         required_capabilities: get(&s.required_capabilities, Vec::new()),
         shutdown: get(&s.shutdown, false),
+        route_reflector_client: get(&s.route_reflector_client, false),
         group,
     })
 }

@@ -58,6 +58,7 @@ settings! {
     restart_time: u16,
     required_capabilities: Vec<RequiredCapability>,
     shutdown: bool,
+    route_reflector_client: bool,
 }
 
 impl Settings {
@@ -89,6 +90,7 @@ impl Settings {
                 self.required_capabilities = node.strings(e).and_then(|f| capabilities(f, e))
             }
             "shutdown" => self.shutdown = node.boolean(e),
+            "route_reflector_client" => self.route_reflector_client = node.boolean(e),
             _ => return false,
         }
         true

@@ -32,6 +32,8 @@ pub struct GlobalConfig {
     pub router_id: Ipv4Addr,
     /// Where to accept BGP connections; empty: do not listen.
     pub listen: Vec<SocketAddr>,
+    /// RFC 4456 §7: the CLUSTER_ID when reflecting; `None`: the router id.
+    pub cluster_id: Option<Ipv4Addr>,
 }
 
 /// One `[[neighbors]]` entry, resolved.
@@ -78,6 +80,8 @@ pub struct NeighborConfig {
     pub required_capabilities: Vec<RequiredCapability>,
     /// Administratively down.
     pub shutdown: bool,
+    /// RFC 4456: this iBGP neighbor is our route-reflector client.
+    pub route_reflector_client: bool,
     /// The neighbor group it took values from.
     pub group: Option<String>,
 }

@@ -8,7 +8,6 @@
 
 pub mod conn;
 mod peer;
-mod rib_in;
 mod supervisor;
 pub mod transport;
 
@@ -28,6 +27,8 @@ pub use transport::Endpoint;
 /// Everything a session needs to know about its peer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeerSettings {
+    /// The peer's index in the RIB (never [`crate::rib::LOCAL_PEER`]).
+    pub peer_id: crate::rib::PeerId,
     pub endpoint: Endpoint,
     pub description: Option<String>,
     pub local_as: u32,
@@ -45,6 +46,8 @@ pub struct PeerSettings {
     pub fsm: FsmConfig,
     /// Administratively down: never started.
     pub admin_down: bool,
+    /// RFC 4456: the peer is our route-reflector client.
+    pub rr_client: bool,
 }
 
 impl PeerSettings {

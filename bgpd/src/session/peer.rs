@@ -11,7 +11,6 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use super::conn::{Connection, Direction, ReadEvent};
-use super::rib_in::AdjRibIn;
 use super::transport;
 use super::{PeerCommand, PeerSettings, PeerStatus};
 use crate::fsm::{Action, Event, Fsm, State, Timer};
@@ -23,6 +22,10 @@ use crate::packet::{
     DecodeContext, EncodeContext, ErrorAction, Family, Message, MessageError, NotificationMessage,
     OpenMessage, decode_message, encode_message,
 };
+use crate::rib::outbox::OutItem;
+use crate::rib::update_out::{OutRoute, pack};
+use crate::rib::{Outbox, PeerInfo, RibHandle, RibInput};
+use std::sync::Arc;
 
 /// Timer deadlines, one slot per [`Timer`].
 #[derive(Default)]
@@ -82,7 +85,8 @@ pub(super) struct Peer {
     negotiated: Option<Negotiated>,
     decode_cx: DecodeContext,
     encode_cx: EncodeContext,
-    rib_in: AdjRibIn,
+    rib: RibHandle,
+    outbox: Option<Arc<Outbox>>,
     disabled_families: Vec<Family>,
     established_at: Option<Instant>,
     status: PeerStatus,
@@ -90,7 +94,11 @@ pub(super) struct Peer {
 }
 
 impl Peer {
-    pub(super) fn new(settings: PeerSettings, status_tx: watch::Sender<PeerStatus>) -> Peer {
+    pub(super) fn new(
+        settings: PeerSettings,
+        status_tx: watch::Sender<PeerStatus>,
+        rib: RibHandle,
+    ) -> Peer {
         let sent_open = OpenMessage::new(
             settings.local_as,
             settings.fsm.hold_time,
@@ -109,7 +117,8 @@ impl Peer {
             negotiated: None,
             decode_cx: DecodeContext::default(),
             encode_cx: EncodeContext::default(),
-            rib_in: AdjRibIn::default(),
+            rib,
+            outbox: None,
             disabled_families: Vec::new(),
             established_at: None,
             status,
@@ -132,6 +141,7 @@ impl Peer {
                 },
                 ev = recv_opt(&mut self.conn) => self.read_event(ev).await,
                 ev = recv_candidate(&mut self.candidate) => self.candidate_event(ev).await,
+                _ = notified_opt(&self.outbox) => self.drain_outbox().await,
                 res = join_opt(&mut self.connecting) => {
                     self.connecting = None;
                     self.connected(res).await;
@@ -370,6 +380,7 @@ impl Peer {
                 self.status.established_transitions += 1;
                 self.status.negotiated_hold_time = Some(hold_time);
                 self.status.last_error = None;
+                self.rib_peer_up().await;
                 info!(
                     peer = %self.settings.endpoint.address,
                     hold_time, keepalive_time,
@@ -382,9 +393,14 @@ impl Peer {
                 self.established_at = None;
                 self.status.established_since = None;
                 self.status.last_error = Some(reason);
-                self.rib_in.clear(None);
                 self.disabled_families.clear();
                 self.status.prefixes_received.clear();
+                if let Some(o) = self.outbox.take() {
+                    o.clear();
+                }
+                self.rib
+                    .send(RibInput::PeerDown(self.settings.peer_id))
+                    .await;
             }
         }
     }
@@ -465,7 +481,7 @@ impl Peer {
                 if self.fsm.state() != State::Established {
                     return;
                 }
-                self.update(u);
+                self.update(u).await;
             }
             Message::Notification(n) => {
                 let text = n
@@ -507,7 +523,7 @@ impl Peer {
         self.negotiated = Some(n);
     }
 
-    fn update(&mut self, u: crate::packet::UpdateMessage) {
+    async fn update(&mut self, mut u: crate::packet::UpdateMessage) {
         if let Some(action) = u.action() {
             for e in &u.errors {
                 warn!(
@@ -523,13 +539,107 @@ impl Peer {
                     {
                         warn!(peer = %self.settings.endpoint.address, "disabling {f} for this session (RFC 7606)");
                         self.disabled_families.push(f);
-                        self.rib_in.clear(Some(f));
                     }
                 }
             }
         }
-        self.rib_in.apply(&u, &self.disabled_families);
-        self.status.prefixes_received = self.rib_in.counts();
+        if !self.disabled_families.is_empty() {
+            // RFC 7606 AFI/SAFI disable: nothing more of those families from this session.
+            let disabled = self.disabled_families.clone();
+            u.attributes.retain(|a| match &a.value {
+                crate::packet::attribute::AttrValue::MpReach(m) => !disabled.contains(&m.family),
+                crate::packet::attribute::AttrValue::MpUnreach(m) => !disabled.contains(&m.family),
+                _ => true,
+            });
+            if disabled.contains(&Family::IPV4_UNICAST) {
+                u.nlri.clear();
+                u.withdrawn.clear();
+            }
+        }
+        self.rib
+            .send(RibInput::Update(self.settings.peer_id, u))
+            .await;
+    }
+
+    /// Tell the RIB the session is up; it fills our outbox with the table and End-of-RIBs.
+    async fn rib_peer_up(&mut self) {
+        let Some(n) = &self.negotiated else { return };
+        let local_address = self
+            .conn
+            .as_ref()
+            .map(|c| transport::canonical_ip(c.local.ip()));
+        let info = PeerInfo {
+            id: self.settings.peer_id,
+            address: self.settings.endpoint.address,
+            local_as: self.settings.local_as,
+            remote_as: self.settings.remote_as,
+            bgp_id: n.peer_bgp_id,
+            rr_client: self.settings.rr_client,
+            families: n.families.clone(),
+            add_path_tx: n.add_path_tx.clone(),
+            extended_nexthop: n
+                .extended_next_hop
+                .iter()
+                .filter(|(_, afi)| *afi == crate::packet::Afi::Ipv6)
+                .map(|(f, _)| *f)
+                .collect(),
+            local_address,
+        };
+        let outbox = Outbox::new();
+        self.outbox = Some(outbox.clone());
+        self.rib.send(RibInput::PeerUp(info, outbox)).await;
+    }
+
+    /// Send what the RIB queued for us, a bounded batch at a time (reads go on in between).
+    async fn drain_outbox(&mut self) {
+        const BATCH: usize = 8192;
+        let Some(outbox) = self.outbox.clone() else {
+            return;
+        };
+        if self.fsm.state() != State::Established {
+            return;
+        }
+        let items = outbox.take(BATCH);
+        let mut routes: Vec<OutRoute> = Vec::with_capacity(items.len());
+        let mut messages: Vec<Bytes> = Vec::new();
+        for item in items {
+            match item {
+                OutItem::Route(k, state) => {
+                    let add_path = self.encode_cx.add_path.contains(k.family);
+                    let label = state.as_ref().and_then(|(l, _)| *l).unwrap_or(0x80_0000);
+                    routes.push(OutRoute {
+                        family: k.family,
+                        nlri: crate::packet::nlri::Nlri {
+                            path_id: add_path.then_some(k.path_id),
+                            prefix: k.prefix,
+                            vpn: k.rd.map(|rd| crate::packet::nlri::VpnLabel { label, rd }),
+                        },
+                        attrs: state.map(|(_, a)| a),
+                    });
+                }
+                OutItem::EndOfRib(f) => {
+                    messages.extend(pack(&routes, &self.encode_cx));
+                    routes.clear();
+                    messages.push(self.encode(&Message::Update(
+                        crate::packet::UpdateMessage::end_of_rib_marker(f),
+                    )));
+                }
+            }
+        }
+        messages.extend(pack(&routes, &self.encode_cx));
+        for m in messages {
+            let Some(c) = &self.conn else { return };
+            if !c.send(m).await {
+                return;
+            }
+            self.status.messages_sent += 1;
+        }
+        for a in self.fsm.message_sent() {
+            self.act(a).await;
+        }
+        if !outbox.is_empty() {
+            outbox.wake();
+        }
     }
 
     async fn candidate_event(&mut self, ev: ReadEvent) {
@@ -649,6 +759,13 @@ async fn recv_candidate(c: &mut Option<Candidate>) -> ReadEvent {
 async fn join_opt<T>(h: &mut Option<JoinHandle<T>>) -> Result<T, tokio::task::JoinError> {
     match h {
         Some(h) => h.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn notified_opt(o: &Option<Arc<Outbox>>) {
+    match o {
+        Some(o) => o.notify.notified().await,
         None => std::future::pending().await,
     }
 }

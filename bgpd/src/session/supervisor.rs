@@ -12,6 +12,7 @@ use tracing::{Instrument, error, info_span};
 
 use super::peer::Peer;
 use super::{PeerHandle, PeerSettings, PeerStatus};
+use crate::rib::RibHandle;
 
 /// Polls a future and turns a panic into `Err(message)`.
 struct CatchUnwind<F>(Pin<Box<F>>);
@@ -34,7 +35,7 @@ impl<F: Future> Future for CatchUnwind<F> {
 }
 
 /// Start the task of one peer.
-pub fn spawn_peer(settings: PeerSettings) -> PeerHandle {
+pub fn spawn_peer(settings: PeerSettings, rib: RibHandle) -> PeerHandle {
     let address = settings.endpoint.address;
     let (commands, mut rx) = mpsc::channel(64);
     let (status_tx, status) = watch::channel(PeerStatus::new(address));
@@ -42,7 +43,7 @@ pub fn spawn_peer(settings: PeerSettings) -> PeerHandle {
     let task = tokio::spawn(
         async move {
             loop {
-                let mut peer = Peer::new(settings.clone(), status_tx.clone());
+                let mut peer = Peer::new(settings.clone(), status_tx.clone(), rib.clone());
                 match CatchUnwind(Box::pin(peer.run(&mut rx))).await {
                     Ok(()) => return,
                     Err(msg) => {

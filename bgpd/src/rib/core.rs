@@ -1,0 +1,440 @@
+//! The RIB core (pure, single owner): paths per prefix per family, the decision process on
+//! every change, and the per-peer Adj-RIB-Out diffed into each peer's [`Outbox`].
+//!
+//! ```text
+//!  peer UPDATE --> import checks --> Loc-RIB entry (all paths) --> select()
+//!                                                     | best changed
+//!                                                     v
+//!          for each established peer: may_advertise + export_attrs (+ policy)
+//!                                                     | differs from Adj-RIB-Out
+//!                                                     v
+//!                                               Outbox::put --> peer task packs UPDATEs
+//! ```
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+use super::decision::{Candidate, Selection, select};
+use super::export::{RibSettings, Source, export_attrs, may_advertise};
+use super::outbox::{OutKey, OutState, Outbox};
+use super::path::{AttrInterner, LOCAL_PEER, Path, PathAttrs, PeerId, PeerInfo, is_vpn};
+use crate::packet::attribute::NextHop;
+use crate::packet::nlri::{Nlri, RouteDistinguisher};
+use crate::packet::{Family, FamilySet, UpdateMessage};
+
+/// A prefix in a family's table (VPN prefixes are qualified by their RD).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RouteKey {
+    pub prefix: IpNet,
+    pub rd: Option<RouteDistinguisher>,
+}
+
+impl RouteKey {
+    pub fn of(n: &Nlri) -> Self {
+        RouteKey {
+            prefix: n.prefix,
+            rd: n.vpn.map(|v| v.rd),
+        }
+    }
+}
+
+/// All paths to one prefix and the current selection.
+#[derive(Clone, Debug, Default)]
+pub struct Entry {
+    pub paths: Vec<Path>,
+    /// Index of the best path in `paths` and of the multipath set.
+    pub best: Option<Selection>,
+}
+
+impl Entry {
+    pub fn best_path(&self) -> Option<&Path> {
+        self.best.as_ref().and_then(|s| self.paths.get(s.best))
+    }
+}
+
+struct PeerSlot {
+    info: PeerInfo,
+    outbox: Arc<Outbox>,
+    adj_out: HashMap<OutKey, (Option<u32>, Arc<PathAttrs>)>,
+}
+
+/// Why a path was not taken into the RIB.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejected {
+    AsLoop,
+    OriginatorIsUs,
+    ClusterLoop,
+    NoNextHop,
+}
+
+/// Counters the API and metrics read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RibStats {
+    pub decision_runs: u64,
+    pub rejected: u64,
+}
+
+pub struct Rib {
+    pub settings: RibSettings,
+    local: PeerInfo,
+    peers: HashMap<PeerId, PeerSlot>,
+    tables: HashMap<Family, HashMap<RouteKey, Entry>>,
+    interner: AttrInterner,
+    pub stats: RibStats,
+}
+
+type Changed = HashSet<(Family, RouteKey)>;
+
+impl Rib {
+    pub fn new(settings: RibSettings) -> Rib {
+        let local = PeerInfo {
+            id: LOCAL_PEER,
+            address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            local_as: settings.local_as,
+            remote_as: settings.local_as,
+            bgp_id: settings.router_id,
+            rr_client: false,
+            families: FamilySet::all_supported(),
+            add_path_tx: FamilySet::new(),
+            extended_nexthop: FamilySet::new(),
+            local_address: None,
+        };
+        Rib {
+            settings,
+            local,
+            peers: HashMap::new(),
+            tables: HashMap::new(),
+            interner: AttrInterner::default(),
+            stats: RibStats::default(),
+        }
+    }
+
+    pub fn table(&self, f: Family) -> Option<&HashMap<RouteKey, Entry>> {
+        self.tables.get(&f)
+    }
+
+    pub fn entry(&self, f: Family, k: &RouteKey) -> Option<&Entry> {
+        self.tables.get(&f)?.get(k)
+    }
+
+    pub fn peer_info(&self, id: PeerId) -> Option<&PeerInfo> {
+        if id == LOCAL_PEER {
+            return Some(&self.local);
+        }
+        self.peers.get(&id).map(|p| &p.info)
+    }
+
+    pub fn attribute_sets(&self) -> usize {
+        self.interner.len()
+    }
+
+    /// Routes advertised to a peer (its Adj-RIB-Out).
+    pub fn advertised(&self, id: PeerId) -> usize {
+        self.peers.get(&id).map_or(0, |p| p.adj_out.len())
+    }
+
+    /// A session came up: send it the whole table, then End-of-RIB per family (RFC 4724 §2).
+    pub fn peer_up(&mut self, info: PeerInfo, outbox: Arc<Outbox>) {
+        let id = info.id;
+        outbox.clear();
+        self.peers.insert(
+            id,
+            PeerSlot {
+                info,
+                outbox,
+                adj_out: HashMap::new(),
+            },
+        );
+        let keys: Vec<(Family, RouteKey)> = self
+            .tables
+            .iter()
+            .flat_map(|(f, t)| t.keys().map(move |k| (*f, *k)))
+            .collect();
+        for (f, k) in keys {
+            self.export_to(id, f, &k);
+        }
+        if let Some(p) = self.peers.get(&id) {
+            for f in p.info.families.iter() {
+                p.outbox.end_of_rib(f);
+            }
+            p.outbox.wake();
+        }
+    }
+
+    /// A session went down: its paths go, and with them what we derived from them.
+    pub fn peer_down(&mut self, id: PeerId) {
+        let Some(slot) = self.peers.remove(&id) else {
+            return;
+        };
+        slot.outbox.clear();
+        let mut changed = Changed::new();
+        for (f, t) in self.tables.iter_mut() {
+            for (k, e) in t.iter_mut() {
+                let before = e.paths.len();
+                e.paths.retain(|p| p.peer != id);
+                if e.paths.len() != before {
+                    changed.insert((*f, *k));
+                }
+            }
+        }
+        self.reselect(changed);
+        self.interner.collect();
+    }
+
+    /// Apply an UPDATE from a peer (errors already folded into announced/withdrawn).
+    pub fn update(&mut self, id: PeerId, u: &UpdateMessage) {
+        let Some(from) = self.peers.get(&id).map(|p| p.info.clone()) else {
+            return;
+        };
+        let mut changed = Changed::new();
+        for (f, n) in u.withdrawals() {
+            if self.remove_path(id, f, n) {
+                changed.insert((f, RouteKey::of(n)));
+            }
+        }
+        let announced = u.announced();
+        if !announced.is_empty() {
+            let next_hop = next_hop_of(u);
+            let attrs = PathAttrs::new(u.attributes.clone(), next_hop);
+            let accepted = self.import_check(&from, &attrs);
+            let shared = match &accepted {
+                Ok(()) => Some(self.interner.intern(attrs)),
+                Err(_) => None,
+            };
+            for (f, n) in announced {
+                let k = RouteKey::of(n);
+                match &shared {
+                    Some(a) => {
+                        let path = Path {
+                            peer: id,
+                            path_id: n.path_id.unwrap_or(0),
+                            label: n.vpn.map(|v| v.label),
+                            attrs: a.clone(),
+                            stale: false,
+                        };
+                        self.insert_path(f, k, path);
+                        changed.insert((f, k));
+                    }
+                    None => {
+                        // RFC 4271 §9.1.2: a looped route is not used; what it replaces goes.
+                        self.stats.rejected += 1;
+                        if self.remove_path(id, f, n) {
+                            changed.insert((f, k));
+                        }
+                    }
+                }
+            }
+        }
+        self.reselect(changed);
+    }
+
+    /// Originate (or replace) one of our own routes.
+    pub fn originate(&mut self, f: Family, n: &Nlri, attrs: PathAttrs) {
+        let k = RouteKey::of(n);
+        let path = Path {
+            peer: LOCAL_PEER,
+            path_id: 0,
+            label: n.vpn.map(|v| v.label),
+            attrs: self.interner.intern(attrs),
+            stale: false,
+        };
+        self.insert_path(f, k, path);
+        self.reselect([(f, k)].into_iter().collect());
+    }
+
+    /// Withdraw one of our own routes.
+    pub fn withdraw_local(&mut self, f: Family, n: &Nlri) {
+        let k = RouteKey::of(n);
+        let removed = self
+            .tables
+            .get_mut(&f)
+            .and_then(|t| t.get_mut(&k))
+            .map(|e| {
+                let before = e.paths.len();
+                e.paths.retain(|p| p.peer != LOCAL_PEER);
+                before != e.paths.len()
+            })
+            .unwrap_or(false);
+        if removed {
+            self.reselect([(f, k)].into_iter().collect());
+        }
+    }
+
+    fn import_check(&self, from: &PeerInfo, a: &PathAttrs) -> Result<(), Rejected> {
+        // RFC 4271 §9.1.2: a route whose AS_PATH contains our AS is not used (eBGP loop).
+        if !from.is_ibgp() && a.as_path_contains(self.settings.local_as) {
+            return Err(Rejected::AsLoop);
+        }
+        // RFC 4456 §8: "a router that recognizes the ORIGINATOR_ID attribute SHOULD ignore a
+        // route received with its BGP Identifier as the ORIGINATOR_ID", and a route whose
+        // CLUSTER_LIST holds our CLUSTER_ID.
+        if a.decision.originator_id == Some(self.settings.router_id) {
+            return Err(Rejected::OriginatorIsUs);
+        }
+        if let Some(crate::packet::attribute::AttrValue::ClusterList(c)) = a
+            .get(crate::packet::attribute::attr_type::CLUSTER_LIST)
+            .map(|x| &x.value)
+            && c.contains(&self.settings.cluster_id)
+        {
+            return Err(Rejected::ClusterLoop);
+        }
+        if a.next_hop.is_none() {
+            return Err(Rejected::NoNextHop);
+        }
+        Ok(())
+    }
+
+    fn insert_path(&mut self, f: Family, k: RouteKey, path: Path) {
+        let e = self.tables.entry(f).or_default().entry(k).or_default();
+        match e
+            .paths
+            .iter_mut()
+            .find(|p| p.peer == path.peer && p.path_id == path.path_id)
+        {
+            Some(p) => *p = path,
+            None => e.paths.push(path),
+        }
+    }
+
+    fn remove_path(&mut self, id: PeerId, f: Family, n: &Nlri) -> bool {
+        let path_id = n.path_id.unwrap_or(0);
+        let Some(e) = self
+            .tables
+            .get_mut(&f)
+            .and_then(|t| t.get_mut(&RouteKey::of(n)))
+        else {
+            return false;
+        };
+        let before = e.paths.len();
+        e.paths.retain(|p| !(p.peer == id && p.path_id == path_id));
+        before != e.paths.len()
+    }
+
+    /// Run the decision process for every changed prefix and export what changed.
+    fn reselect(&mut self, changed: Changed) {
+        let mut touched: HashSet<PeerId> = HashSet::new();
+        for (f, k) in changed {
+            let Some(table) = self.tables.get_mut(&f) else {
+                continue;
+            };
+            let Some(e) = table.get_mut(&k) else { continue };
+            let infos: Vec<PeerInfo> = e
+                .paths
+                .iter()
+                .map(|p| {
+                    if p.peer == LOCAL_PEER {
+                        self.local.clone()
+                    } else {
+                        self.peers
+                            .get(&p.peer)
+                            .map(|s| s.info.clone())
+                            .unwrap_or_else(|| self.local.clone())
+                    }
+                })
+                .collect();
+            let cands: Vec<Candidate<'_>> = e
+                .paths
+                .iter()
+                .zip(infos.iter())
+                .map(|(path, peer)| Candidate {
+                    path,
+                    peer,
+                    igp_cost: None,
+                })
+                .collect();
+            self.stats.decision_runs += 1;
+            let sel = select(&cands, &self.settings.decision);
+            e.best = sel;
+            if e.paths.is_empty() {
+                table.remove(&k);
+            }
+            let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+            for id in ids {
+                if self.export_to(id, f, &k) {
+                    touched.insert(id);
+                }
+            }
+        }
+        for id in touched {
+            if let Some(p) = self.peers.get(&id) {
+                p.outbox.wake();
+            }
+        }
+    }
+
+    /// Bring one peer's Adj-RIB-Out for one prefix in line with the best path; true if
+    /// something was queued.
+    fn export_to(&mut self, id: PeerId, f: Family, k: &RouteKey) -> bool {
+        let best = self.entry(f, k).and_then(|e| e.best_path()).cloned();
+        let Some(slot) = self.peers.get(&id) else {
+            return false;
+        };
+        if !slot.info.families.contains(f) {
+            return false;
+        }
+        let desired: OutState = best
+            .and_then(|p| {
+                let from = if p.peer == LOCAL_PEER {
+                    Source::Local
+                } else {
+                    Source::Peer(self.peers.get(&p.peer).map(|s| &s.info)?)
+                };
+                if !may_advertise(from, &slot.info, &p.attrs) {
+                    return None;
+                }
+                let out = export_attrs(&self.settings, f, from, &slot.info, &p.attrs)?;
+                Some((p.label, out))
+            })
+            .map(|(label, out)| (label, self.interner.intern(out)));
+        let Some(slot) = self.peers.get_mut(&id) else {
+            return false;
+        };
+        let key = OutKey {
+            family: f,
+            prefix: k.prefix,
+            rd: k.rd,
+            path_id: 0,
+        };
+        let current = slot.adj_out.get(&key);
+        let same = match (&desired, current) {
+            (None, None) => true,
+            (Some((l1, a1)), Some((l2, a2))) => l1 == l2 && Arc::ptr_eq(a1, a2),
+            _ => false,
+        };
+        if same {
+            return false;
+        }
+        match &desired {
+            Some(d) => {
+                slot.adj_out.insert(key, d.clone());
+            }
+            None => {
+                slot.adj_out.remove(&key);
+            }
+        }
+        slot.outbox.put(key, desired);
+        true
+    }
+}
+
+/// The next hop of an UPDATE's routes: MP_REACH_NLRI's, else the NEXT_HOP attribute.
+pub fn next_hop_of(u: &UpdateMessage) -> Option<NextHop> {
+    if let Some(m) = u.mp_reach() {
+        return m.next_hop().ok();
+    }
+    u.attributes.iter().find_map(|a| match a.value {
+        crate::packet::attribute::AttrValue::NextHop(ip) => Some(NextHop {
+            global: IpAddr::V4(ip),
+            link_local: None,
+        }),
+        _ => None,
+    })
+}
+
+/// Is a family one whose routes carry a label (VPN)?
+pub fn carries_label(f: Family) -> bool {
+    is_vpn(f)
+}

@@ -1,0 +1,156 @@
+//! Per-peer queue of routes to send, coalesced by route: if a route changes twice before the
+//! peer task takes it, only the latest state is sent. Its size is bounded by the number of
+//! distinct routes, never by how slowly the peer reads (RFC 4271 §9.2.1.1 leaves the rate to
+//! the implementation; this is the "MinRouteAdvertisementInterval = 0 with coalescing" model).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use ipnet::IpNet;
+use tokio::sync::Notify;
+
+use super::path::PathAttrs;
+use crate::packet::Family;
+use crate::packet::nlri::RouteDistinguisher;
+
+/// A route as a peer sees it: family, prefix, RD, and the path id we send (ADD-PATH).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OutKey {
+    pub family: Family,
+    pub prefix: IpNet,
+    pub rd: Option<RouteDistinguisher>,
+    pub path_id: u32,
+}
+
+/// What to send for a route: its label (VPN) and attributes, or `None` to withdraw it.
+pub type OutState = Option<(Option<u32>, Arc<PathAttrs>)>;
+
+#[derive(Debug)]
+pub enum OutItem {
+    Route(OutKey, OutState),
+    /// RFC 4724 §2: the End-of-RIB marker, after the initial table of a family.
+    EndOfRib(Family),
+}
+
+#[derive(Default)]
+struct Inner {
+    pending: HashMap<OutKey, OutState>,
+    order: VecDeque<OrderItem>,
+}
+
+#[derive(Debug)]
+enum OrderItem {
+    Route(OutKey),
+    EndOfRib(Family),
+}
+
+/// Shared between the RIB (producer) and one peer task (consumer).
+#[derive(Default)]
+pub struct Outbox {
+    inner: Mutex<Inner>,
+    pub notify: Notify,
+}
+
+impl Outbox {
+    pub fn new() -> Arc<Outbox> {
+        Arc::new(Outbox::default())
+    }
+
+    /// Queue the latest state of a route.
+    pub fn put(&self, key: OutKey, state: OutState) {
+        let Ok(mut g) = self.inner.lock() else { return };
+        if g.pending.insert(key, state).is_none() {
+            g.order.push_back(OrderItem::Route(key));
+        }
+    }
+
+    pub fn end_of_rib(&self, family: Family) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.order.push_back(OrderItem::EndOfRib(family));
+        }
+    }
+
+    /// Wake the consumer (once per batch of puts).
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+
+    /// Take up to `max` items in order.
+    pub fn take(&self, max: usize) -> Vec<OutItem> {
+        let Ok(mut g) = self.inner.lock() else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(max.min(g.order.len()));
+        while out.len() < max {
+            let Some(item) = g.order.pop_front() else {
+                break;
+            };
+            match item {
+                OrderItem::Route(k) => {
+                    if let Some(s) = g.pending.remove(&k) {
+                        out.push(OutItem::Route(k, s));
+                    }
+                }
+                OrderItem::EndOfRib(f) => out.push(OutItem::EndOfRib(f)),
+            }
+        }
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.lock().map(|g| g.order.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forget everything queued (the session went down).
+    pub fn clear(&self) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.pending.clear();
+            g.order.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(p: &str) -> OutKey {
+        OutKey {
+            family: Family::IPV4_UNICAST,
+            prefix: p.parse().unwrap(),
+            rd: None,
+            path_id: 0,
+        }
+    }
+
+    #[test]
+    fn coalesces_and_keeps_order() {
+        let o = Outbox::new();
+        let a = Arc::new(PathAttrs::new(Vec::new(), None));
+        o.put(key("10.0.0.0/8"), Some((None, a.clone())));
+        o.put(key("10.1.0.0/16"), Some((None, a.clone())));
+        o.put(key("10.0.0.0/8"), None);
+        o.end_of_rib(Family::IPV4_UNICAST);
+        assert_eq!(o.len(), 3);
+        let items = o.take(10);
+        assert_eq!(items.len(), 3);
+        assert!(matches!(&items[0], OutItem::Route(k, None) if *k == key("10.0.0.0/8")));
+        assert!(matches!(&items[1], OutItem::Route(k, Some(_)) if *k == key("10.1.0.0/16")));
+        assert!(matches!(items[2], OutItem::EndOfRib(Family::IPV4_UNICAST)));
+        assert!(o.is_empty());
+    }
+
+    #[test]
+    fn take_is_bounded() {
+        let o = Outbox::new();
+        for i in 0..10u8 {
+            o.put(key(&format!("10.{i}.0.0/16")), None);
+        }
+        assert_eq!(o.take(4).len(), 4);
+        assert_eq!(o.take(100).len(), 6);
+    }
+}

@@ -1,0 +1,70 @@
+//! The RIB task: the single owner of [`Rib`]. Peer tasks send it [`RibInput`]s over a bounded
+//! channel (a slow RIB slows the readers, and TCP flow control the senders); it writes what each
+//! peer must send into that peer's [`Outbox`], which never blocks it.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::core::Rib;
+use super::export::RibSettings;
+use super::outbox::Outbox;
+use super::path::{PathAttrs, PeerId, PeerInfo};
+use crate::packet::nlri::Nlri;
+use crate::packet::{Family, UpdateMessage};
+
+/// A read-only look at the RIB, run inside the RIB task.
+pub type Query = Box<dyn FnOnce(&Rib) + Send>;
+
+pub enum RibInput {
+    PeerUp(PeerInfo, Arc<Outbox>),
+    PeerDown(PeerId),
+    Update(PeerId, UpdateMessage),
+    Originate(Family, Nlri, PathAttrs),
+    WithdrawLocal(Family, Nlri),
+    Query(Query),
+}
+
+/// The RIB task's handle.
+#[derive(Clone)]
+pub struct RibHandle {
+    pub tx: mpsc::Sender<RibInput>,
+}
+
+impl RibHandle {
+    /// Run `f` on the RIB and return its result (None if the RIB task is gone).
+    pub async fn query<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Rib) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        let q: Query = Box::new(move |rib| {
+            let _ = tx.send(f(rib));
+        });
+        self.tx.send(RibInput::Query(q)).await.ok()?;
+        rx.await.ok()
+    }
+
+    pub async fn send(&self, input: RibInput) -> bool {
+        self.tx.send(input).await.is_ok()
+    }
+}
+
+pub fn spawn_rib(settings: RibSettings) -> (RibHandle, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<RibInput>(1024);
+    let task = tokio::spawn(async move {
+        let mut rib = Rib::new(settings);
+        while let Some(input) = rx.recv().await {
+            match input {
+                RibInput::PeerUp(info, outbox) => rib.peer_up(info, outbox),
+                RibInput::PeerDown(id) => rib.peer_down(id),
+                RibInput::Update(id, u) => rib.update(id, &u),
+                RibInput::Originate(f, n, a) => rib.originate(f, &n, a),
+                RibInput::WithdrawLocal(f, n) => rib.withdraw_local(f, &n),
+                RibInput::Query(q) => q(&rib),
+            }
+        }
+    });
+    (RibHandle { tx }, task)
+}
