@@ -34,6 +34,10 @@ impl Bird {
         let _ = writeln!(c, "protocol bgp {name} {{");
         let _ = writeln!(c, "  local {} as {};", s.local_addr, s.local_as);
         let _ = writeln!(c, "  neighbor {} as {};", s.peer_addr, s.peer_as);
+        if s.local_as == s.peer_as {
+            // iBGP is multihop by default, which `gateway direct` refuses; the peer is on-link.
+            let _ = writeln!(c, "  direct;");
+        }
         let _ = writeln!(
             c,
             "  hold time 9;\n  keepalive time 3;\n  startup hold time 9;"

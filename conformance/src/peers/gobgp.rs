@@ -49,9 +49,21 @@ pub fn rib_family(f: &str) -> Result<&'static str> {
     })
 }
 
+/// Settings of a GoBGP session beyond [`Session`].
+#[derive(Clone, Debug, Default)]
+pub struct GoBgpOptions {
+    /// TCP-MD5 key (`auth-password`, interop.md §9).
+    pub password: Option<String>,
+}
+
 impl GoBgp {
     /// A gobgpd TOML config for one session.
     pub fn config(s: &Session) -> Result<String> {
+        GoBgp::config_with(s, &GoBgpOptions::default())
+    }
+
+    /// A gobgpd TOML config for one session, with extra settings.
+    pub fn config_with(s: &Session, options: &GoBgpOptions) -> Result<String> {
         let mut c = String::new();
         let _ = writeln!(
             c,
@@ -65,6 +77,10 @@ impl GoBgp {
             "    neighbor-address = \"{}\"\n    peer-as = {}",
             s.peer_addr, s.peer_as
         );
+        if let Some(p) = &options.password {
+            // A JSON string is a valid TOML basic string.
+            let _ = writeln!(c, "    auth-password = {}", Value::String(p.clone()));
+        }
         let _ = writeln!(c, "  [neighbors.timers.config]");
         let _ = writeln!(
             c,

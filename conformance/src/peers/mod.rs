@@ -8,6 +8,7 @@ pub mod bird;
 pub mod exabgp;
 pub mod frr;
 pub mod gobgp;
+pub mod sidrad;
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -17,6 +18,7 @@ pub use bird::Bird;
 pub use exabgp::ExaBgp;
 pub use frr::Frr;
 pub use gobgp::GoBgp;
+pub use sidrad::{Sidrad, SidradConfig, SidradNeighbor};
 
 /// Address families by their sidra names.
 pub const IPV4_UNICAST: &str = "ipv4-unicast";
