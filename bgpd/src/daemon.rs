@@ -12,7 +12,10 @@ use tracing::{debug, info, warn};
 
 use crate::config::{Config, NeighborConfig};
 use crate::fsm::FsmConfig;
-use crate::rib::{PeerId, RibHandle, RibSettings, spawn_rib};
+use crate::packet::Family;
+use crate::packet::attribute::{AsPath, AttrValue, PathAttribute};
+use crate::packet::nlri::Nlri;
+use crate::rib::{PathAttrs, PeerId, RibHandle, RibInput, RibSettings, spawn_rib};
 use crate::session::transport::{Listener, canonical_ip};
 use crate::session::{Endpoint, PeerCommand, PeerHandle, PeerSettings, PeerStatus, spawn_peer};
 
@@ -63,6 +66,24 @@ pub fn peer_settings(
         },
         admin_down: n.shutdown,
     }
+}
+
+/// A `global.networks` prefix as a local route: origin IGP, empty AS_PATH; the next hop is
+/// set per peer on export (next-hop-self).
+pub fn local_network(net: ipnet::IpNet) -> (Family, Nlri, PathAttrs) {
+    let family = if net.addr().is_ipv4() {
+        Family::IPV4_UNICAST
+    } else {
+        Family::IPV6_UNICAST
+    };
+    let attrs = PathAttrs::new(
+        vec![
+            PathAttribute::new(AttrValue::Origin(0)),
+            PathAttribute::new(AttrValue::AsPath(AsPath::default())),
+        ],
+        None,
+    );
+    (family, Nlri::new(net), attrs)
 }
 
 /// This host's name, for the FQDN capability (best effort).
@@ -132,6 +153,10 @@ impl Daemon {
             cluster_id: config.global.cluster_id.unwrap_or(config.global.router_id),
             decision: Default::default(),
         });
+        for net in &config.global.networks {
+            let (family, nlri, attrs) = local_network(*net);
+            rib.send(RibInput::Originate(family, nlri, attrs)).await;
+        }
         let mut peers = HashMap::new();
         for (i, n) in config.neighbors.iter().enumerate() {
             let id = PeerId::try_from(i + 1).unwrap_or(PeerId::MAX);

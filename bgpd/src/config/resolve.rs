@@ -11,7 +11,7 @@ use super::walk::{Field, Node};
 use super::{AddPathMode, Config, ConfigErrors, GlobalConfig, NeighborConfig, defaults};
 
 const SECTIONS: &[&str] = &["global", "neighbor_groups", "neighbors"];
-const GLOBAL_KEYS: &[&str] = &["asn", "router_id", "listen", "cluster_id"];
+const GLOBAL_KEYS: &[&str] = &["asn", "router_id", "listen", "cluster_id", "networks"];
 
 /// Read and check the whole tree; `None` if any problem was reported.
 pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config> {
@@ -48,12 +48,14 @@ pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config>
 
 fn read_global(node: &Node<'_>, errs: &mut ConfigErrors) -> Option<GlobalConfig> {
     let (mut asn, mut router_id, mut listen, mut cluster_id) = (None, None, None, None);
+    let mut networks = None;
     for entry in node.table("a table ([global])", errs)? {
         match entry.name() {
             "asn" => asn = entry.int(errs).and_then(|f| settings::asn(f, errs)),
             "router_id" => router_id = entry.string(errs).and_then(|f| router_id_of(f, errs)),
             "listen" => listen = entry.strings(errs).and_then(|f| listen_of(f, errs)),
             "cluster_id" => cluster_id = entry.string(errs).and_then(|f| router_id_of(f, errs)),
+            "networks" => networks = entry.strings(errs).and_then(|f| networks_of(f, errs)),
             _ => entry.unknown(GLOBAL_KEYS, errs),
         }
     }
@@ -68,6 +70,7 @@ fn read_global(node: &Node<'_>, errs: &mut ConfigErrors) -> Option<GlobalConfig>
             None => defaults::listen(),
         },
         cluster_id: cluster_id.map(|f| f.value),
+        networks: networks.map(|f| f.value).unwrap_or_default(),
     })
 }
 
@@ -94,6 +97,38 @@ fn router_id_of(f: Field<String>, errs: &mut ConfigErrors) -> Option<Field<Ipv4A
             None
         }
     }
+}
+
+/// Prefixes to originate: `10.1.0.0/24`, `2001:db8:1::/48` (host bits must be zero).
+fn networks_of(
+    f: Field<Vec<Field<String>>>,
+    errs: &mut ConfigErrors,
+) -> Option<Field<Vec<ipnet::IpNet>>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for item in &f.value {
+        match item.value.trim().parse::<ipnet::IpNet>() {
+            Ok(net) if net.trunc() == net => out.push(net),
+            Ok(net) => {
+                item.problem(
+                    errs,
+                    format!("{net} has host bits set (did you mean {}?)", net.trunc()),
+                );
+                ok = false;
+            }
+            Err(_) => {
+                item.problem(
+                    errs,
+                    format!(
+                        "{:?} is not a prefix like 10.1.0.0/24 or 2001:db8::/48",
+                        item.value
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then(|| f.map(|_| out))
 }
 
 fn listen_of(

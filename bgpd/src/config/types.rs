@@ -34,6 +34,8 @@ pub struct GlobalConfig {
     pub listen: Vec<SocketAddr>,
     /// RFC 4456 §7: the CLUSTER_ID when reflecting; `None`: the router id.
     pub cluster_id: Option<Ipv4Addr>,
+    /// Prefixes this node originates as IPv4/IPv6 unicast (next hop self, origin IGP).
+    pub networks: Vec<ipnet::IpNet>,
 }
 
 /// One `[[neighbors]]` entry, resolved.

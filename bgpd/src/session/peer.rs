@@ -264,11 +264,7 @@ impl Peer {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 let why = if e.kind() == std::io::ErrorKind::TimedOut {
-                    if self.settings.endpoint.password.is_some() {
-                        "no answer (check reachability and that both sides use the same TCP-MD5 password)".to_string()
-                    } else {
-                        "no answer (check reachability)".to_string()
-                    }
+                    self.no_answer_reason()
                 } else {
                     e.to_string()
                 };
@@ -292,6 +288,15 @@ impl Peer {
                 info!(peer = %ep, "connection unusable: {e}");
                 self.event(Event::TcpConnectionFails).await;
             }
+        }
+    }
+
+    fn no_answer_reason(&self) -> String {
+        if self.settings.endpoint.password.is_some() {
+            "no answer (check reachability and that both sides use the same TCP-MD5 password)"
+                .to_string()
+        } else {
+            "no answer (check reachability)".to_string()
         }
     }
 
@@ -331,6 +336,14 @@ impl Peer {
         match a {
             Action::ConnectTcp => {
                 if let Some(h) = self.connecting.take() {
+                    // The previous attempt got no answer before the connect-retry timer: say
+                    // why we are still waiting (a wrong TCP-MD5 key looks exactly like this:
+                    // the peer's kernel drops our SYNs).
+                    if !h.is_finished() {
+                        let why = self.no_answer_reason();
+                        info!(peer = %self.settings.endpoint.socket_addr(), "connect failed: {why}; retrying");
+                        self.status.last_error = Some(format!("connect: {why}"));
+                    }
                     h.abort();
                 }
                 let ep = self.settings.endpoint.clone();
