@@ -438,3 +438,6 @@ pub fn next_hop_of(u: &UpdateMessage) -> Option<NextHop> {
 pub fn carries_label(f: Family) -> bool {
     is_vpn(f)
 }
+
+#[cfg(test)]
+mod tests;

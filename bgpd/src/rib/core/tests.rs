@@ -1,0 +1,230 @@
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::*;
+use crate::packet::attribute::{
+    AsPath, AttrValue, MpNlri, MpReach, MpUnreach, PathAttribute, attr_type,
+};
+use crate::rib::outbox::OutItem;
+
+fn settings() -> RibSettings {
+    RibSettings {
+        local_as: 65000,
+        router_id: Ipv4Addr::new(1, 1, 1, 1),
+        cluster_id: Ipv4Addr::new(1, 1, 1, 1),
+        decision: Default::default(),
+    }
+}
+
+fn peer(id: PeerId, asn: u32, rr_client: bool) -> PeerInfo {
+    PeerInfo {
+        id,
+        address: IpAddr::V6(format!("fd00::{id}").parse().unwrap()),
+        local_as: 65000,
+        remote_as: asn,
+        bgp_id: Ipv4Addr::new(10, 0, 0, id as u8),
+        rr_client,
+        families: FamilySet::all_supported(),
+        add_path_tx: FamilySet::new(),
+        extended_nexthop: [Family::IPV4_UNICAST].into_iter().collect(),
+        local_address: Some(format!("fd00::10{id}").parse().unwrap()),
+    }
+}
+
+/// An IPv6 unicast UPDATE announcing `prefixes` from a peer with next hop fd00::N.
+fn announce(prefixes: &[&str], nh: &str, extra: Vec<PathAttribute>) -> UpdateMessage {
+    let nlri = prefixes
+        .iter()
+        .map(|p| Nlri::new(p.parse().unwrap()))
+        .collect();
+    let mut attributes = vec![
+        PathAttribute::new(AttrValue::MpReach(MpReach {
+            family: Family::IPV6_UNICAST,
+            next_hop: nh.parse::<std::net::Ipv6Addr>().unwrap().octets().to_vec(),
+            reserved: 0,
+            nlri: MpNlri::Prefixes(nlri),
+        })),
+        PathAttribute::new(AttrValue::Origin(0)),
+        PathAttribute::new(AttrValue::AsPath(AsPath::default())),
+    ];
+    attributes.extend(extra);
+    UpdateMessage {
+        attributes,
+        ..Default::default()
+    }
+}
+
+fn withdraw(prefixes: &[&str]) -> UpdateMessage {
+    let nlri = prefixes
+        .iter()
+        .map(|p| Nlri::new(p.parse().unwrap()))
+        .collect();
+    UpdateMessage {
+        attributes: vec![PathAttribute::new(AttrValue::MpUnreach(MpUnreach {
+            family: Family::IPV6_UNICAST,
+            nlri: MpNlri::Prefixes(nlri),
+        }))],
+        ..Default::default()
+    }
+}
+
+fn routes(o: &Outbox) -> Vec<(String, bool)> {
+    o.take(1000)
+        .into_iter()
+        .filter_map(|i| match i {
+            OutItem::Route(k, s) => Some((k.prefix.to_string(), s.is_some())),
+            OutItem::EndOfRib(_) => None,
+        })
+        .collect()
+}
+
+fn key(p: &str) -> RouteKey {
+    RouteKey {
+        prefix: p.parse().unwrap(),
+        rd: None,
+    }
+}
+
+#[test]
+fn a_reflector_passes_client_routes_to_other_clients_with_rr_attributes() {
+    let mut rib = Rib::new(settings());
+    let (o1, o2, o3) = (Outbox::new(), Outbox::new(), Outbox::new());
+    rib.peer_up(peer(1, 65000, true), o1.clone());
+    rib.peer_up(peer(2, 65000, true), o2.clone());
+    rib.peer_up(peer(3, 65000, false), o3.clone());
+    for o in [&o1, &o2, &o3] {
+        let eors = o.take(100);
+        assert_eq!(eors.len(), 4, "one End-of-RIB per family");
+    }
+    rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
+    assert!(routes(&o1).is_empty(), "never back to the sender");
+    assert_eq!(routes(&o2), vec![("2001:db8:1::/48".to_string(), true)]);
+    assert_eq!(routes(&o3), vec![("2001:db8:1::/48".to_string(), true)]);
+    let e = rib
+        .entry(Family::IPV6_UNICAST, &key("2001:db8:1::/48"))
+        .unwrap();
+    assert_eq!(e.best_path().unwrap().peer, 1);
+    assert_eq!(rib.advertised(2), 1);
+    // A non-client's route goes to clients only.
+    rib.update(3, &announce(&["2001:db8:3::/48"], "fd00::3", vec![]));
+    assert_eq!(routes(&o1).len(), 1);
+    assert_eq!(routes(&o2).len(), 1);
+    assert!(routes(&o3).is_empty());
+    // Withdraw goes out too.
+    rib.update(1, &withdraw(&["2001:db8:1::/48"]));
+    assert_eq!(routes(&o2), vec![("2001:db8:1::/48".to_string(), false)]);
+    assert!(
+        rib.entry(Family::IPV6_UNICAST, &key("2001:db8:1::/48"))
+            .is_none()
+    );
+}
+
+#[test]
+fn routes_looping_back_to_us_are_not_used() {
+    let mut rib = Rib::new(settings());
+    let o = Outbox::new();
+    rib.peer_up(peer(1, 65000, true), Outbox::new());
+    rib.peer_up(peer(2, 65000, true), o.clone());
+    o.take(100);
+    let ours = PathAttribute::new(AttrValue::OriginatorId(Ipv4Addr::new(1, 1, 1, 1)));
+    rib.update(1, &announce(&["2001:db8:9::/48"], "fd00::1", vec![ours]));
+    let cluster = PathAttribute::new(AttrValue::ClusterList(vec![Ipv4Addr::new(1, 1, 1, 1)]));
+    rib.update(1, &announce(&["2001:db8:8::/48"], "fd00::1", vec![cluster]));
+    assert!(routes(&o).is_empty());
+    assert_eq!(rib.stats.rejected, 2);
+    // eBGP AS loop
+    rib.peer_up(peer(4, 65004, false), Outbox::new());
+    let looped = PathAttribute::new(AttrValue::AsPath(AsPath::sequence(vec![65004, 65000])));
+    let mut u = announce(&["2001:db8:7::/48"], "fd00::4", vec![]);
+    u.attributes[2] = looped;
+    rib.update(4, &u);
+    assert!(
+        rib.entry(Family::IPV6_UNICAST, &key("2001:db8:7::/48"))
+            .is_none()
+    );
+}
+
+#[test]
+fn best_path_changes_and_falls_back_when_a_peer_goes_down() {
+    let mut rib = Rib::new(settings());
+    let o = Outbox::new();
+    rib.peer_up(peer(1, 65000, true), Outbox::new());
+    rib.peer_up(peer(2, 65000, true), Outbox::new());
+    rib.peer_up(peer(3, 65000, true), o.clone());
+    o.take(100);
+    let lp = |v| PathAttribute::new(AttrValue::LocalPref(v));
+    rib.update(1, &announce(&["2001:db8:5::/48"], "fd00::1", vec![lp(100)]));
+    rib.update(2, &announce(&["2001:db8:5::/48"], "fd00::2", vec![lp(200)]));
+    let best = |rib: &Rib| {
+        rib.entry(Family::IPV6_UNICAST, &key("2001:db8:5::/48"))
+            .and_then(|e| e.best_path())
+            .map(|p| p.peer)
+    };
+    assert_eq!(best(&rib), Some(2));
+    rib.peer_down(2);
+    assert_eq!(best(&rib), Some(1));
+    // o saw the route announced (coalesced to the latest state)
+    let r = routes(&o);
+    assert_eq!(r, vec![("2001:db8:5::/48".to_string(), true)]);
+    rib.peer_down(1);
+    assert_eq!(best(&rib), None);
+    assert_eq!(routes(&o), vec![("2001:db8:5::/48".to_string(), false)]);
+    assert_eq!(rib.attribute_sets(), 0, "unused attribute sets are dropped");
+}
+
+#[test]
+fn local_routes_go_to_everyone_with_next_hop_self_and_a_new_peer_gets_the_table() {
+    let mut rib = Rib::new(settings());
+    let net: ipnet::IpNet = "10.9.0.0/24".parse().unwrap();
+    let attrs = PathAttrs::new(
+        vec![
+            PathAttribute::new(AttrValue::Origin(0)),
+            PathAttribute::new(AttrValue::AsPath(AsPath::default())),
+        ],
+        None,
+    );
+    rib.originate(Family::IPV4_UNICAST, &Nlri::new(net), attrs);
+    let o = Outbox::new();
+    rib.peer_up(peer(4, 65004, false), o.clone());
+    let items = o.take(100);
+    let (k, state) = items
+        .iter()
+        .find_map(|i| match i {
+            OutItem::Route(k, Some(s)) => Some((k, s)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(k.prefix, net);
+    let sent = &state.1;
+    assert_eq!(
+        sent.next_hop.unwrap().global,
+        "fd00::104".parse::<IpAddr>().unwrap()
+    );
+    assert_eq!(sent.as_path().unwrap().to_string(), "65000");
+    assert!(!sent.has(attr_type::LOCAL_PREF));
+    // End-of-RIB comes after the routes.
+    assert!(matches!(items.last(), Some(OutItem::EndOfRib(_))));
+    rib.withdraw_local(Family::IPV4_UNICAST, &Nlri::new(net));
+    assert_eq!(routes(&o), vec![(net.to_string(), false)]);
+}
+
+#[test]
+fn unchanged_best_paths_are_not_resent() {
+    let mut rib = Rib::new(settings());
+    let o = Outbox::new();
+    rib.peer_up(peer(1, 65000, true), Outbox::new());
+    rib.peer_up(peer(2, 65000, true), o.clone());
+    o.take(100);
+    let u = announce(&["2001:db8:1::/48", "2001:db8:2::/48"], "fd00::1", vec![]);
+    rib.update(1, &u);
+    assert_eq!(routes(&o).len(), 2);
+    rib.update(1, &u);
+    assert!(
+        routes(&o).is_empty(),
+        "an identical re-announcement changes nothing"
+    );
+    assert_eq!(
+        rib.attribute_sets(),
+        2,
+        "one received set and one exported set"
+    );
+}
