@@ -7,5 +7,6 @@ pub mod daemon;
 pub mod fsm;
 pub mod inspect;
 pub mod packet;
+pub mod policy;
 pub mod rib;
 pub mod session;
