@@ -114,6 +114,7 @@ pub enum DaemonError {
 impl Daemon {
     /// Open the listeners and start the peers.
     pub async fn start(config: &Config) -> Result<Daemon, DaemonError> {
+        crate::session::mark_process_start();
         let host = hostname();
         let (tx, accepted) = mpsc::channel(64);
         let mut listener_tasks = Vec::new();

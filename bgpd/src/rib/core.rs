@@ -81,6 +81,8 @@ pub struct Rib {
     pub settings: RibSettings,
     local: PeerInfo,
     peers: HashMap<PeerId, PeerSlot>,
+    /// RFC 4724 helper mode: peers that went down gracefully and whose paths are kept stale.
+    stale_peers: HashMap<PeerId, PeerInfo>,
     tables: HashMap<Family, HashMap<RouteKey, Entry>>,
     interner: AttrInterner,
     pub stats: RibStats,
@@ -106,6 +108,7 @@ impl Rib {
             settings,
             local,
             peers: HashMap::new(),
+            stale_peers: HashMap::new(),
             tables: HashMap::new(),
             interner: AttrInterner::default(),
             stats: RibStats::default(),
@@ -120,11 +123,25 @@ impl Rib {
         self.tables.get(&f)?.get(k)
     }
 
+    /// A peer's info: established, or down with stale paths kept (graceful restart).
     pub fn peer_info(&self, id: PeerId) -> Option<&PeerInfo> {
         if id == LOCAL_PEER {
             return Some(&self.local);
         }
-        self.peers.get(&id).map(|p| &p.info)
+        self.peers
+            .get(&id)
+            .map(|p| &p.info)
+            .or_else(|| self.stale_peers.get(&id))
+    }
+
+    /// How many stale paths a peer has (RFC 4724 helper mode).
+    pub fn stale_paths(&self, id: PeerId) -> usize {
+        self.tables
+            .values()
+            .flat_map(|t| t.values())
+            .flat_map(|e| e.paths.iter())
+            .filter(|p| p.peer == id && p.stale)
+            .count()
     }
 
     pub fn attribute_sets(&self) -> usize {
@@ -140,6 +157,8 @@ impl Rib {
     pub fn peer_up(&mut self, info: PeerInfo, outbox: Arc<Outbox>) {
         let id = info.id;
         outbox.clear();
+        // Stale paths from before a graceful restart stay stale until re-announced or swept.
+        self.stale_peers.remove(&id);
         self.peers.insert(
             id,
             PeerSlot {
@@ -166,13 +185,30 @@ impl Rib {
 
     /// A session went down: its paths go, and with them what we derived from them.
     pub fn peer_down(&mut self, id: PeerId) {
+        self.peer_down_graceful(id, &FamilySet::new());
+    }
+
+    /// RFC 4724 §4.2: a graceful-restart peer went down. "The Receiving Speaker MUST retain
+    /// the routes received from the peer for all the address families that were previously
+    /// received in the Graceful Restart Capability and MUST mark them as stale routing
+    /// information." Paths of the other families go now.
+    pub fn peer_down_graceful(&mut self, id: PeerId, keep: &FamilySet) {
         let Some(slot) = self.peers.remove(&id) else {
             return;
         };
         slot.outbox.clear();
         let mut changed = Changed::new();
+        let mut kept = false;
         for (f, t) in self.tables.iter_mut() {
+            let retain = keep.contains(*f);
             for (k, e) in t.iter_mut() {
+                if retain {
+                    for p in e.paths.iter_mut().filter(|p| p.peer == id) {
+                        p.stale = true;
+                        kept = true;
+                    }
+                    continue;
+                }
                 let before = e.paths.len();
                 e.paths.retain(|p| p.peer != id);
                 if e.paths.len() != before {
@@ -180,7 +216,33 @@ impl Rib {
                 }
             }
         }
+        if kept {
+            self.stale_peers.insert(id, slot.info);
+        }
         self.reselect(changed);
+        self.interner.collect();
+    }
+
+    /// Remove a peer's stale paths: of one family (its End-of-RIB arrived, RFC 4724 §4.2) or
+    /// of all families (the restart or stale timer ran out, or the restart was not graceful).
+    pub fn sweep_stale(&mut self, id: PeerId, family: Option<Family>) {
+        let mut changed = Changed::new();
+        for (f, t) in self.tables.iter_mut() {
+            if family.is_some_and(|x| x != *f) {
+                continue;
+            }
+            for (k, e) in t.iter_mut() {
+                let before = e.paths.len();
+                e.paths.retain(|p| !(p.peer == id && p.stale));
+                if e.paths.len() != before {
+                    changed.insert((*f, *k));
+                }
+            }
+        }
+        self.reselect(changed);
+        if !self.peers.contains_key(&id) && self.stale_paths(id) == 0 {
+            self.stale_peers.remove(&id);
+        }
         self.interner.collect();
     }
 
@@ -330,7 +392,9 @@ impl Rib {
                     } else {
                         self.peers
                             .get(&p.peer)
-                            .map(|s| s.info.clone())
+                            .map(|s| &s.info)
+                            .or_else(|| self.stale_peers.get(&p.peer))
+                            .cloned()
                             .unwrap_or_else(|| self.local.clone())
                     }
                 })
@@ -380,7 +444,12 @@ impl Rib {
                 let from = if p.peer == LOCAL_PEER {
                     Source::Local
                 } else {
-                    Source::Peer(self.peers.get(&p.peer).map(|s| &s.info)?)
+                    Source::Peer(
+                        self.peers
+                            .get(&p.peer)
+                            .map(|s| &s.info)
+                            .or_else(|| self.stale_peers.get(&p.peer))?,
+                    )
                 };
                 if !may_advertise(from, &slot.info, &p.attrs) {
                     return None;

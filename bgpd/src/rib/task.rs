@@ -20,6 +20,10 @@ pub type Query = Box<dyn FnOnce(&Rib) + Send>;
 pub enum RibInput {
     PeerUp(PeerInfo, Arc<Outbox>),
     PeerDown(PeerId),
+    /// RFC 4724 helper mode: keep the peer's paths of these families as stale.
+    PeerDownGraceful(PeerId, crate::packet::FamilySet),
+    /// Drop a peer's stale paths (one family after its End-of-RIB, or all).
+    SweepStale(PeerId, Option<Family>),
     Update(PeerId, UpdateMessage),
     Originate(Family, Nlri, PathAttrs),
     WithdrawLocal(Family, Nlri),
@@ -59,6 +63,8 @@ pub fn spawn_rib(settings: RibSettings) -> (RibHandle, JoinHandle<()>) {
             match input {
                 RibInput::PeerUp(info, outbox) => rib.peer_up(info, outbox),
                 RibInput::PeerDown(id) => rib.peer_down(id),
+                RibInput::PeerDownGraceful(id, keep) => rib.peer_down_graceful(id, &keep),
+                RibInput::SweepStale(id, f) => rib.sweep_stale(id, f),
                 RibInput::Update(id, u) => rib.update(id, &u),
                 RibInput::Originate(f, n, a) => rib.originate(f, &n, a),
                 RibInput::WithdrawLocal(f, n) => rib.withdraw_local(f, &n),

@@ -18,7 +18,9 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
 use crate::fsm::{FsmConfig, State};
-use crate::packet::capability::{AddPathMode, Capability};
+use crate::packet::capability::{
+    AddPathMode, Capability, GR_FORWARDING_STATE, GR_NOTIFICATION, GR_RESTART_STATE,
+};
 use crate::packet::{Afi, Family, Safi};
 
 pub use supervisor::spawn_peer;
@@ -82,10 +84,20 @@ impl PeerSettings {
             ));
         }
         if let Some(time) = self.graceful_restart {
+            // RFC 4724 §3 / RFC 8538 §2: N (we follow the NOTIFICATION extension), R while we
+            // are restarting (the first restart-time seconds of this process), and every
+            // family with F: the only forwarding state sidra owns is the data plane it
+            // programs, which outlives a sidrad restart by design.
+            let restarting = process_uptime() < Duration::from_secs(u64::from(time));
+            let flags = GR_NOTIFICATION | if restarting { GR_RESTART_STATE } else { 0 };
             caps.push(Capability::GracefulRestart {
-                restart_flags: 0,
+                restart_flags: flags,
                 restart_time: time.min(4095),
-                families: Vec::new(),
+                families: self
+                    .families
+                    .iter()
+                    .map(|f| (*f, GR_FORWARDING_STATE))
+                    .collect(),
             });
         }
         if let Some(h) = &self.hostname {
@@ -96,6 +108,17 @@ impl PeerSettings {
         }
         caps
     }
+}
+
+static PROCESS_START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Note the process start (the daemon calls this first thing; later calls change nothing).
+pub fn mark_process_start() {
+    PROCESS_START.get_or_init(std::time::Instant::now);
+}
+
+fn process_uptime() -> Duration {
+    PROCESS_START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 /// Commands from the daemon to a peer task.

@@ -2,7 +2,7 @@
 //! connect results and daemon commands into FSM events, and carries out the FSM's actions.
 
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use tokio::net::TcpStream;
@@ -68,6 +68,34 @@ fn timer_event(t: Timer) -> Event {
     }
 }
 
+/// RFC 4724 §4.2 receiving-speaker ("helper") state for a restarting peer.
+#[derive(Default)]
+struct GracefulRestartHelper {
+    /// The families whose paths the RIB keeps stale.
+    stale: Vec<Family>,
+    /// The peer must come back before this (its advertised Restart Time).
+    restart_deadline: Option<Instant>,
+    /// Families still waiting for the peer's End-of-RIB after it came back.
+    awaiting_eor: Vec<Family>,
+    /// Give up waiting for End-of-RIBs at this time (the stale-path time).
+    stale_deadline: Option<Instant>,
+}
+
+impl GracefulRestartHelper {
+    fn deadline(&self) -> Option<Instant> {
+        match (self.restart_deadline, self.stale_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// A peer's Graceful Restart capability: flags, restart time, families with their flags.
+type PeerGr = (u8, u16, Vec<(Family, u8)>);
+
+/// RFC 4724 §4.2 leaves the wait for End-of-RIB to a local timer; FRR's default is 360 s.
+const STALE_PATH_TIME: Duration = Duration::from_secs(360);
+
 /// A second connection that arrived while the first was opening (RFC 4271 §6.8).
 struct Candidate {
     conn: Connection,
@@ -87,6 +115,11 @@ pub(super) struct Peer {
     encode_cx: EncodeContext,
     rib: RibHandle,
     outbox: Option<Arc<Outbox>>,
+    /// The peer's OPEN on the current (or last) session.
+    received_open: Option<OpenMessage>,
+    /// A NOTIFICATION sent or received on this session (RFC 8538 decides on it).
+    notification_seen: Option<(u8, u8)>,
+    gr: GracefulRestartHelper,
     disabled_families: Vec<Family>,
     established_at: Option<Instant>,
     status: PeerStatus,
@@ -119,6 +152,9 @@ impl Peer {
             encode_cx: EncodeContext::default(),
             rib,
             outbox: None,
+            received_open: None,
+            notification_seen: None,
+            gr: GracefulRestartHelper::default(),
             disabled_families: Vec::new(),
             established_at: None,
             status,
@@ -142,6 +178,7 @@ impl Peer {
                 ev = recv_opt(&mut self.conn) => self.read_event(ev).await,
                 ev = recv_candidate(&mut self.candidate) => self.candidate_event(ev).await,
                 _ = notified_opt(&self.outbox) => self.drain_outbox().await,
+                _ = sleep_opt(self.gr.deadline()) => self.gr_timer().await,
                 res = join_opt(&mut self.connecting) => {
                     self.connecting = None;
                     self.connected(res).await;
@@ -366,7 +403,16 @@ impl Peer {
                 self.decode_cx = DecodeContext::default();
                 self.encode_cx = EncodeContext::default();
             }
-            Action::SendOpen => self.send(&Message::Open(self.sent_open.clone())).await,
+            Action::SendOpen => {
+                // Rebuilt for every connection: the Restart State bit depends on our uptime.
+                self.sent_open = OpenMessage::new(
+                    self.settings.local_as,
+                    self.settings.fsm.hold_time,
+                    self.settings.router_id,
+                    self.settings.capabilities(),
+                );
+                self.send(&Message::Open(self.sent_open.clone())).await
+            }
             Action::SendKeepalive => self.send(&Message::Keepalive).await,
             Action::SendNotification(n) => {
                 warn!(
@@ -380,6 +426,7 @@ impl Peer {
                     n.subcode,
                     n.subcode_name()
                 ));
+                self.notification_seen = Some((n.code, n.subcode));
                 self.send(&Message::Notification(n)).await;
             }
             Action::StartTimer(t, d) => self.timers.0[slot(t)] = Some(Instant::now() + d),
@@ -393,6 +440,7 @@ impl Peer {
                 self.status.established_transitions += 1;
                 self.status.negotiated_hold_time = Some(hold_time);
                 self.status.last_error = None;
+                self.notification_seen = None;
                 self.rib_peer_up().await;
                 info!(
                     peer = %self.settings.endpoint.address,
@@ -411,9 +459,7 @@ impl Peer {
                 if let Some(o) = self.outbox.take() {
                     o.clear();
                 }
-                self.rib
-                    .send(RibInput::PeerDown(self.settings.peer_id))
-                    .await;
+                self.session_down_rib().await;
             }
         }
     }
@@ -512,6 +558,7 @@ impl Peer {
                     n.subcode,
                     n.subcode_name()
                 ));
+                self.notification_seen = Some((n.code, n.subcode));
                 let ev = if n.code == code::OPEN && n.subcode == code::UNSUPPORTED_VERSION {
                     Event::NotifMsgVerErr
                 } else {
@@ -532,11 +579,28 @@ impl Peer {
             c.set_max_message_len(n.max_message_len());
         }
         self.status.peer_bgp_id = Some(open.bgp_id);
+        self.received_open = Some(open.clone());
         self.status.families = n.families.iter().collect();
         self.negotiated = Some(n);
     }
 
     async fn update(&mut self, mut u: crate::packet::UpdateMessage) {
+        if let Some(f) = u.end_of_rib()
+            && let Some(i) = self.gr.awaiting_eor.iter().position(|x| *x == f)
+        {
+            // RFC 4724 §4.2: "Once the End-of-RIB marker for an address family is received
+            // from the peer, it MUST immediately remove any routes from the peer that are
+            // still marked as stale for that address family."
+            self.gr.awaiting_eor.remove(i);
+            info!(peer = %self.settings.endpoint.address, "End-of-RIB for {f}: sweeping stale routes");
+            self.rib
+                .send(RibInput::SweepStale(self.settings.peer_id, Some(f)))
+                .await;
+            if self.gr.awaiting_eor.is_empty() {
+                self.gr.stale_deadline = None;
+                self.gr.stale.clear();
+            }
+        }
         if let Some(action) = u.action() {
             for e in &u.errors {
                 warn!(
@@ -601,6 +665,115 @@ impl Peer {
         let outbox = Outbox::new();
         self.outbox = Some(outbox.clone());
         self.rib.send(RibInput::PeerUp(info, outbox)).await;
+        if self.gr.restart_deadline.take().is_some() {
+            // RFC 4724 §4.2: after the restart, stale routes of a family stay until its
+            // End-of-RIB only if the new OPEN says the forwarding state was kept (F bit);
+            // otherwise they go now.
+            let kept = self.peer_gr_families(true);
+            for f in std::mem::take(&mut self.gr.stale) {
+                if kept.contains(&f) {
+                    self.gr.awaiting_eor.push(f);
+                } else {
+                    self.rib
+                        .send(RibInput::SweepStale(self.settings.peer_id, Some(f)))
+                        .await;
+                }
+            }
+            self.gr.stale = self.gr.awaiting_eor.clone();
+            if !self.gr.awaiting_eor.is_empty() {
+                self.gr.stale_deadline = Some(Instant::now() + STALE_PATH_TIME);
+            }
+        }
+    }
+
+    /// The peer's Graceful Restart capability: flags, restart time, families with flags.
+    fn peer_gr(&self) -> Option<PeerGr> {
+        self.received_open
+            .as_ref()?
+            .capabilities()
+            .find_map(|c| match c {
+                crate::packet::capability::Capability::GracefulRestart {
+                    restart_flags,
+                    restart_time,
+                    families,
+                } => Some((*restart_flags, *restart_time, families.clone())),
+                _ => None,
+            })
+    }
+
+    /// The families of the peer's GR capability (with `forwarding`, only those with F set).
+    fn peer_gr_families(&self, forwarding: bool) -> Vec<Family> {
+        use crate::packet::capability::GR_FORWARDING_STATE;
+        self.peer_gr().map_or_else(Vec::new, |(_, _, fams)| {
+            fams.into_iter()
+                .filter(|(_, flags)| !forwarding || flags & GR_FORWARDING_STATE != 0)
+                .map(|(f, _)| f)
+                .collect()
+        })
+    }
+
+    /// The session is down: either the peer's routes go, or (RFC 4724 / RFC 8538) they stay
+    /// as stale while the peer restarts.
+    async fn session_down_rib(&mut self) {
+        let id = self.settings.peer_id;
+        let peer_gr = self.peer_gr();
+        let ours = self.settings.graceful_restart.is_some();
+        let graceful = match (&peer_gr, self.notification_seen) {
+            (None, _) => false,
+            _ if !ours => false,
+            // RFC 4724 §4.2: the TCP session ended without a NOTIFICATION.
+            (Some(_), None) => true,
+            // RFC 8538 §5: a Hard Reset always flushes.
+            (Some(_), Some((code::CEASE, cease::HARD_RESET))) => false,
+            // RFC 8538 §4: with the N bit on both sides, a NOTIFICATION ends the session
+            // gracefully too.
+            (Some((flags, _, _)), Some(_)) => {
+                flags & crate::packet::capability::GR_NOTIFICATION != 0
+            }
+        };
+        let families: Vec<Family> = self
+            .peer_gr_families(false)
+            .into_iter()
+            .filter(|f| self.status.families.contains(f))
+            .collect();
+        if graceful && !families.is_empty() {
+            let restart = peer_gr.map_or(0, |(_, t, _)| t);
+            info!(
+                peer = %self.settings.endpoint.address,
+                restart_time = restart,
+                "peer restarting gracefully: keeping its routes as stale"
+            );
+            self.gr.stale = families.clone();
+            self.gr.awaiting_eor.clear();
+            self.gr.stale_deadline = None;
+            self.gr.restart_deadline =
+                Some(Instant::now() + Duration::from_secs(u64::from(restart)));
+            self.rib
+                .send(RibInput::PeerDownGraceful(
+                    id,
+                    families.into_iter().collect(),
+                ))
+                .await;
+        } else {
+            self.gr = GracefulRestartHelper::default();
+            self.rib.send(RibInput::PeerDown(id)).await;
+        }
+    }
+
+    /// The restart time or the stale-path time ran out.
+    async fn gr_timer(&mut self) {
+        let now = Instant::now();
+        if self.gr.restart_deadline.is_some_and(|d| d <= now) {
+            info!(peer = %self.settings.endpoint.address, "restart time over: removing the stale routes");
+        } else if self.gr.stale_deadline.is_some_and(|d| d <= now) {
+            info!(peer = %self.settings.endpoint.address, "no End-of-RIB in time: removing the stale routes");
+        } else {
+            return;
+        }
+        self.gr = GracefulRestartHelper::default();
+        self.rib
+            .send(RibInput::SweepStale(self.settings.peer_id, None))
+            .await;
     }
 
     /// Send what the RIB queued for us, a bounded batch at a time (reads go on in between).

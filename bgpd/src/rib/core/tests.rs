@@ -228,3 +228,62 @@ fn unchanged_best_paths_are_not_resent() {
         "one received set and one exported set"
     );
 }
+
+#[test]
+fn graceful_restart_keeps_stale_paths_until_end_of_rib_and_sweeps_the_rest() {
+    let mut rib = Rib::new(settings());
+    let o = Outbox::new();
+    rib.peer_up(peer(1, 65000, true), Outbox::new());
+    rib.peer_up(peer(2, 65000, true), o.clone());
+    o.take(100);
+    rib.update(
+        1,
+        &announce(&["2001:db8:1::/48", "2001:db8:2::/48"], "fd00::1", vec![]),
+    );
+    assert_eq!(routes(&o).len(), 2);
+    // The peer restarts: its IPv6 paths stay (stale) and peer 2 sees no withdrawal.
+    rib.peer_down_graceful(1, &[Family::IPV6_UNICAST].into_iter().collect());
+    assert!(routes(&o).is_empty());
+    assert_eq!(rib.stale_paths(1), 2);
+    assert!(
+        rib.entry(Family::IPV6_UNICAST, &key("2001:db8:1::/48"))
+            .unwrap()
+            .best_path()
+            .unwrap()
+            .stale
+    );
+    // It comes back and re-announces one route: that one is fresh again.
+    rib.peer_up(peer(1, 65000, true), Outbox::new());
+    rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
+    assert_eq!(rib.stale_paths(1), 1);
+    assert!(routes(&o).is_empty(), "same attributes: nothing to send");
+    // End-of-RIB: the route it did not re-announce is swept.
+    rib.sweep_stale(1, Some(Family::IPV6_UNICAST));
+    assert_eq!(rib.stale_paths(1), 0);
+    assert_eq!(routes(&o), vec![("2001:db8:2::/48".to_string(), false)]);
+}
+
+#[test]
+fn a_restart_that_never_comes_back_is_swept_by_the_timer() {
+    let mut rib = Rib::new(settings());
+    let o = Outbox::new();
+    rib.peer_up(peer(1, 65000, true), Outbox::new());
+    rib.peer_up(peer(2, 65000, true), o.clone());
+    o.take(100);
+    rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
+    routes(&o);
+    rib.peer_down_graceful(1, &FamilySet::all_supported());
+    assert!(
+        rib.peer_info(1).is_some(),
+        "a stale peer's info stays for the decision process"
+    );
+    rib.sweep_stale(1, None);
+    assert_eq!(routes(&o), vec![("2001:db8:1::/48".to_string(), false)]);
+    assert!(rib.peer_info(1).is_none());
+    // Families not in the GR capability go at once.
+    rib.peer_up(peer(1, 65000, true), Outbox::new());
+    rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
+    routes(&o);
+    rib.peer_down_graceful(1, &[Family::IPV4_UNICAST].into_iter().collect());
+    assert_eq!(routes(&o), vec![("2001:db8:1::/48".to_string(), false)]);
+}
