@@ -16,7 +16,9 @@
 //! `BytesMut`. Group `codec-prefixes` reports prefixes/s, group `codec-bytes` bytes/s, group
 //! `codec-micro` decodes one 4096-byte IPv4 UPDATE.
 //!
-//! Run: `cargo bench -p bgpd --bench codec` (about two minutes on 2 cores).
+//! Run: `cargo bench -p bgpd --bench codec` (about two minutes on 2 cores). With
+//! `CODEC_BENCH_ONCE=ipv4` (or `vpnv6`) the binary decodes and encodes that stream once and
+//! exits (for callgrind instruction counts).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // bench setup on data built here
 
@@ -33,7 +35,7 @@ use bgpd::packet::{
     encode_message, frame_len,
 };
 use bytes::BytesMut;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 const IPV4_PREFIXES: usize = 1_000_000;
@@ -256,6 +258,7 @@ fn prefix_count(m: &Message) -> usize {
 }
 
 /// Decode every message of the stream, framing it as a session reader does.
+#[inline(never)]
 fn decode_all(mut buf: &[u8], cx: &DecodeContext) -> usize {
     let mut prefixes = 0;
     while let Ok(Some(len)) = frame_len(buf, cx.max_message_len) {
@@ -280,6 +283,7 @@ fn decode_messages(s: &Stream, cx: &DecodeContext) -> Vec<Message> {
     v
 }
 
+#[inline(never)]
 fn encode_all(msgs: &[Message], cx: &EncodeContext, out: &mut BytesMut) -> usize {
     out.clear();
     for m in msgs {
@@ -301,7 +305,8 @@ fn workloads() -> Vec<Workload> {
         .map(|stream| {
             let decoded = decode_messages(&stream, &dcx);
             assert_eq!(decoded.len(), stream.messages);
-            assert_eq!(decode_all(&stream.bytes, &dcx) as u64, stream.prefixes);
+            let prefixes: usize = decoded.iter().map(prefix_count).sum();
+            assert_eq!(prefixes as u64, stream.prefixes);
             for m in &decoded {
                 let Message::Update(u) = m else {
                     unreachable!()
@@ -310,7 +315,7 @@ fn workloads() -> Vec<Workload> {
             }
             // The encoder reproduces the stream byte for byte.
             let mut out = BytesMut::new();
-            encode_all(&decoded, &ecx, &mut out);
+            decoded.iter().for_each(|m| encode_message(m, &ecx, &mut out));
             assert!(out[..] == stream.bytes[..], "{}: re-encoding differs", stream.name);
             eprintln!(
                 "workload {}: {} prefixes in {} UPDATEs, {} bytes ({:.1} prefixes/UPDATE, {:.2} bytes/prefix)",
@@ -377,5 +382,31 @@ fn codec(c: &mut Criterion) {
     run_group(c, "codec-bytes", &loads, true);
 }
 
+/// `CODEC_BENCH_ONCE=ipv4` (or `vpnv6`, or `ipv4,vpnv6`): build the workloads, then decode and
+/// encode the named streams once each and exit, for an instruction count that does not depend
+/// on the machine's load: `valgrind --tool=callgrind --toggle-collect='*decode_all*'
+/// target/release/deps/codec-*` (see docs/benchmarks.md). Setup calls neither function.
+fn once(which: &str) {
+    let dcx = DecodeContext::default();
+    let ecx = EncodeContext::default();
+    for w in workloads().iter().filter(|w| which.contains(w.stream.name)) {
+        let n = decode_all(black_box(&w.stream.bytes), &dcx);
+        let mut out = BytesMut::with_capacity(w.stream.bytes.len());
+        let len = encode_all(black_box(&w.decoded), &ecx, &mut out);
+        eprintln!(
+            "{}: decoded {n} prefixes, encoded {len} bytes",
+            w.stream.name
+        );
+    }
+}
+
 criterion_group!(benches, codec);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(which) = std::env::var("CODEC_BENCH_ONCE") {
+        once(&which);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

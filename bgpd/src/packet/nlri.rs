@@ -17,7 +17,7 @@
 //! ```
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use bytes::{BufMut, BytesMut};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -343,17 +343,23 @@ pub fn encode_nlri(n: &Nlri, add_path: bool, out: &mut BytesMut) {
     let bytes = usize::from(plen).div_ceil(8);
     match &n.vpn {
         Some(v) => {
-            out.put_u8(plen.saturating_add(88));
             let l = v.label.to_be_bytes();
-            out.put_slice(&l[1..4]);
-            out.put_slice(&v.rd.0);
+            let mut head = [0u8; 12];
+            head[0] = plen.saturating_add(88);
+            head[1..4].copy_from_slice(&l[1..4]);
+            head[4..12].copy_from_slice(&v.rd.0);
+            out.put_slice(&head);
         }
         None => out.put_u8(plen),
     }
-    match n.prefix.addr() {
-        IpAddr::V4(a) => out.put_slice(&a.octets()[..bytes]),
-        IpAddr::V6(a) => out.put_slice(&a.octets()[..bytes]),
+    // The whole address is written (a fixed-size copy) and the octets past the prefix dropped
+    // again: cheaper than a variable-length copy per prefix, which calls memcpy.
+    let keep = out.len() + bytes;
+    match n.prefix {
+        IpNet::V4(p) => out.put_slice(&p.addr().octets()),
+        IpNet::V6(p) => out.put_slice(&p.addr().octets()),
     }
+    out.truncate(keep);
 }
 
 /// How many bytes [`encode_nlri`] writes for `n`.
