@@ -500,8 +500,15 @@ impl Sidrad {
             })
     }
 
-    /// Run `sidrad ARGS` to completion (e.g. `--check-config FILE`), killed after `timeout`.
-    pub fn run_cli(args: &[&str], dir: &Path, timeout: Duration) -> Result<CliRun> {
+    /// Run `sidrad ARGS` to completion (e.g. `--check-config FILE`) with `env` added to the
+    /// environment (the test's own `SIDRA_*` variables are removed), killed after `timeout`.
+    /// Its output goes through files in `dir`.
+    pub fn run_cli(
+        args: &[&str],
+        env: &[(&str, &str)],
+        dir: &Path,
+        timeout: Duration,
+    ) -> Result<CliRun> {
         let program = Sidrad::binary()?;
         let out_path = dir.join("sidrad-cli.out");
         let err_path = dir.join("sidrad-cli.err");
@@ -517,6 +524,7 @@ impl Sidrad {
                 c.env_remove(k);
             }
         }
+        c.envs(env.iter().copied());
         let text = cmd::describe(&c);
         let mut child = c.spawn().map_err(Error::io(format!("starting {text}")))?;
         let start = Instant::now();
