@@ -183,6 +183,31 @@ impl Rib {
         }
     }
 
+    /// RFC 2918 §4 / RFC 7313 §4: the peer asked for our routes of a family again: re-send
+    /// its Adj-RIB-Out, between BoRR and EoRR markers when enhanced route refresh is on.
+    pub fn refresh(&mut self, id: PeerId, family: Family, enhanced: bool) {
+        let Some(slot) = self.peers.get(&id) else {
+            return;
+        };
+        if !slot.info.families.contains(family) {
+            return;
+        }
+        if enhanced {
+            slot.outbox.refresh_marker(family, true);
+        }
+        let mut keys: Vec<&OutKey> = slot.adj_out.keys().filter(|k| k.family == family).collect();
+        keys.sort();
+        for k in keys {
+            if let Some(v) = slot.adj_out.get(k) {
+                slot.outbox.put_again(*k, Some(v.clone()));
+            }
+        }
+        if enhanced {
+            slot.outbox.refresh_marker(family, false);
+        }
+        slot.outbox.wake();
+    }
+
     /// A session went down: its paths go, and with them what we derived from them.
     pub fn peer_down(&mut self, id: PeerId) {
         self.peer_down_graceful(id, &FamilySet::new());

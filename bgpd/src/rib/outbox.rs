@@ -30,6 +30,8 @@ pub enum OutItem {
     Route(OutKey, OutState),
     /// RFC 4724 §2: the End-of-RIB marker, after the initial table of a family.
     EndOfRib(Family),
+    /// RFC 7313 §4: Beginning (true) or End (false) of a route refresh of a family.
+    RefreshMarker(Family, bool),
 }
 
 #[derive(Default)]
@@ -42,6 +44,7 @@ struct Inner {
 enum OrderItem {
     Route(OutKey),
     EndOfRib(Family),
+    RefreshMarker(Family, bool),
 }
 
 /// Shared between the RIB (producer) and one peer task (consumer).
@@ -70,6 +73,20 @@ impl Outbox {
         }
     }
 
+    /// RFC 7313: mark the beginning or end of a re-advertisement.
+    pub fn refresh_marker(&self, family: Family, begin: bool) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.order.push_back(OrderItem::RefreshMarker(family, begin));
+        }
+    }
+
+    /// Queue a route again even if it is already queued (a route refresh re-sends it).
+    pub fn put_again(&self, key: OutKey, state: OutState) {
+        let Ok(mut g) = self.inner.lock() else { return };
+        g.pending.insert(key, state);
+        g.order.push_back(OrderItem::Route(key));
+    }
+
     /// Wake the consumer (once per batch of puts).
     pub fn wake(&self) {
         self.notify.notify_one();
@@ -92,6 +109,7 @@ impl Outbox {
                     }
                 }
                 OrderItem::EndOfRib(f) => out.push(OutItem::EndOfRib(f)),
+                OrderItem::RefreshMarker(f, b) => out.push(OutItem::RefreshMarker(f, b)),
             }
         }
         out

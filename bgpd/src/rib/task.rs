@@ -27,6 +27,8 @@ pub enum RibInput {
     Update(PeerId, UpdateMessage),
     Originate(Family, Nlri, PathAttrs),
     WithdrawLocal(Family, Nlri),
+    /// The peer sent a ROUTE-REFRESH for a family (enhanced: RFC 7313 markers).
+    RouteRefresh(PeerId, Family, bool),
     Query(Query),
 }
 
@@ -68,6 +70,7 @@ pub fn spawn_rib(settings: RibSettings) -> (RibHandle, JoinHandle<()>) {
                 RibInput::Update(id, u) => rib.update(id, &u),
                 RibInput::Originate(f, n, a) => rib.originate(f, &n, a),
                 RibInput::WithdrawLocal(f, n) => rib.withdraw_local(f, &n),
+                RibInput::RouteRefresh(id, f, enhanced) => rib.refresh(id, f, enhanced),
                 RibInput::Query(q) => q(&rib),
             }
         }

@@ -566,7 +566,27 @@ impl Peer {
                 };
                 self.event(ev).await;
             }
-            Message::RouteRefresh(_) => self.event(Event::RouteRefreshMsg).await,
+            Message::RouteRefresh(rr) => {
+                self.event(Event::RouteRefreshMsg).await;
+                // RFC 2918 §4: answer a normal request by re-advertising the family; BoRR
+                // and EoRR from the peer (RFC 7313 §4) concern its own re-advertisement.
+                if self.fsm.state() == State::Established
+                    && rr.subtype == crate::packet::route_refresh::RouteRefreshSubtype::Normal
+                {
+                    let enhanced = self
+                        .negotiated
+                        .as_ref()
+                        .is_some_and(|n| n.enhanced_route_refresh);
+                    info!(peer = %self.settings.endpoint.address, family = %rr.family, "route refresh requested");
+                    self.rib
+                        .send(RibInput::RouteRefresh(
+                            self.settings.peer_id,
+                            rr.family,
+                            enhanced,
+                        ))
+                        .await;
+                }
+            }
         }
     }
 
@@ -802,6 +822,18 @@ impl Peer {
                         },
                         attrs: state.map(|(_, a)| a),
                     });
+                }
+                OutItem::RefreshMarker(f, begin) => {
+                    messages.extend(pack(&routes, &self.encode_cx));
+                    routes.clear();
+                    use crate::packet::route_refresh::{RouteRefreshMessage, RouteRefreshSubtype};
+                    let subtype = if begin {
+                        RouteRefreshSubtype::BeginningOfRouteRefresh
+                    } else {
+                        RouteRefreshSubtype::EndOfRouteRefresh
+                    };
+                    let m = RouteRefreshMessage { family: f, subtype };
+                    messages.push(self.encode(&Message::RouteRefresh(m)));
                 }
                 OutItem::EndOfRib(f) => {
                     messages.extend(pack(&routes, &self.encode_cx));

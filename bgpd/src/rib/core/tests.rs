@@ -72,7 +72,7 @@ fn routes(o: &Outbox) -> Vec<(String, bool)> {
         .into_iter()
         .filter_map(|i| match i {
             OutItem::Route(k, s) => Some((k.prefix.to_string(), s.is_some())),
-            OutItem::EndOfRib(_) => None,
+            OutItem::EndOfRib(_) | OutItem::RefreshMarker(..) => None,
         })
         .collect()
 }
@@ -286,4 +286,37 @@ fn a_restart_that_never_comes_back_is_swept_by_the_timer() {
     routes(&o);
     rib.peer_down_graceful(1, &[Family::IPV4_UNICAST].into_iter().collect());
     assert_eq!(routes(&o), vec![("2001:db8:1::/48".to_string(), false)]);
+}
+
+#[test]
+fn route_refresh_resends_the_family_between_markers() {
+    let mut rib = Rib::new(settings());
+    let o = Outbox::new();
+    rib.peer_up(peer(1, 65000, true), Outbox::new());
+    rib.peer_up(peer(2, 65000, true), o.clone());
+    o.take(100);
+    rib.update(
+        1,
+        &announce(&["2001:db8:1::/48", "2001:db8:2::/48"], "fd00::1", vec![]),
+    );
+    assert_eq!(routes(&o).len(), 2);
+    rib.refresh(2, Family::IPV6_UNICAST, true);
+    let items = o.take(100);
+    assert!(matches!(
+        items.first(),
+        Some(OutItem::RefreshMarker(Family::IPV6_UNICAST, true))
+    ));
+    assert!(matches!(
+        items.last(),
+        Some(OutItem::RefreshMarker(Family::IPV6_UNICAST, false))
+    ));
+    assert_eq!(
+        items
+            .iter()
+            .filter(|i| matches!(i, OutItem::Route(_, Some(_))))
+            .count(),
+        2
+    );
+    rib.refresh(2, Family::IPV4_UNICAST, false);
+    assert!(o.take(100).is_empty(), "nothing advertised in that family");
 }
