@@ -186,6 +186,9 @@ impl Peer {
                 _ = sleep_opt(next_timer.map(|(_, d)| d)) => {
                     if let Some((t, _)) = next_timer {
                         self.timers.0[slot(t)] = None;
+                        if t == Timer::ConnectRetry {
+                            self.connect_unanswered();
+                        }
                         self.event(timer_event(t)).await;
                     }
                 }
@@ -328,6 +331,16 @@ impl Peer {
         }
     }
 
+    /// The connect-retry timer ran out while our connect got no answer: say why we are still
+    /// waiting (a wrong TCP-MD5 key looks exactly like this: the peer's kernel drops our SYNs).
+    fn connect_unanswered(&mut self) {
+        if self.connecting.as_ref().is_some_and(|h| !h.is_finished()) {
+            let why = self.no_answer_reason();
+            info!(peer = %self.settings.endpoint.socket_addr(), "connect failed: {why}; retrying");
+            self.status.last_error = Some(format!("connect: {why}"));
+        }
+    }
+
     fn no_answer_reason(&self) -> String {
         if self.settings.endpoint.password.is_some() {
             "no answer (check reachability and that both sides use the same TCP-MD5 password)"
@@ -373,14 +386,6 @@ impl Peer {
         match a {
             Action::ConnectTcp => {
                 if let Some(h) = self.connecting.take() {
-                    // The previous attempt got no answer before the connect-retry timer: say
-                    // why we are still waiting (a wrong TCP-MD5 key looks exactly like this:
-                    // the peer's kernel drops our SYNs).
-                    if !h.is_finished() {
-                        let why = self.no_answer_reason();
-                        info!(peer = %self.settings.endpoint.socket_addr(), "connect failed: {why}; retrying");
-                        self.status.last_error = Some(format!("connect: {why}"));
-                    }
                     h.abort();
                 }
                 let ep = self.settings.endpoint.clone();
