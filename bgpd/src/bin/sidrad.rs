@@ -115,10 +115,34 @@ fn main() -> ExitCode {
                 return ExitCode::from(1);
             }
         };
+        tokio::spawn(reload_on_sighup(args.config.clone(), daemon.handle()));
         daemon.run(shutdown_signal()).await;
         info!("sidrad stopped");
         ExitCode::SUCCESS
     })
+}
+
+/// SIGHUP: read the configuration file again and apply it; a file with problems is refused
+/// with every problem logged, and the running configuration stays.
+async fn reload_on_sighup(path: PathBuf, handle: bgpd::daemon::DaemonHandle) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        info!(file = %path.display(), "SIGHUP: reloading the configuration");
+        match config::load(&path) {
+            Err(errs) => {
+                for e in errs.iter() {
+                    error!("reload refused: {e}");
+                }
+            }
+            Ok(c) => match handle.reload(c).await {
+                Ok(r) => info!(?r, "reload applied"),
+                Err(e) => error!("reload refused: {e}"),
+            },
+        }
+    }
 }
 
 /// SIGTERM or SIGINT.

@@ -130,8 +130,11 @@ pub enum PeerCommand {
     Stop { message: String },
     /// An accepted connection from this peer's address.
     Incoming(TcpStream, SocketAddr),
-    /// Stop and end the task (daemon shutdown).
-    Shutdown { message: String },
+    /// Stop with a Cease of this subcode (6/2 shutdown, 6/3 de-configured) and end the task.
+    Shutdown { subcode: u8, message: String },
+    /// Reset the session: Cease 6/4 (administrative reset), or with `hard` the RFC 8538 Hard
+    /// Reset (6/9) that also flushes graceful-restart state; then start again.
+    Reset { hard: bool },
 }
 
 /// A snapshot of a peer, published on every change.

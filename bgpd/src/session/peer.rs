@@ -171,8 +171,8 @@ impl Peer {
             let next_timer = self.timers.next();
             tokio::select! {
                 cmd = commands.recv() => match cmd {
-                    None => { self.shutdown("sidrad is shutting down").await; return; }
-                    Some(PeerCommand::Shutdown { message }) => { self.shutdown(&message).await; return; }
+                    None => { self.shutdown(cease::ADMINISTRATIVE_SHUTDOWN, "sidrad is shutting down").await; return; }
+                    Some(PeerCommand::Shutdown { subcode, message }) => { self.shutdown(subcode, &message).await; return; }
                     Some(cmd) => self.command(cmd).await,
                 },
                 ev = recv_opt(&mut self.conn) => self.read_event(ev).await,
@@ -196,8 +196,16 @@ impl Peer {
         }
     }
 
-    async fn shutdown(&mut self, message: &str) {
-        let n = NotificationMessage::cease_shutdown(cease::ADMINISTRATIVE_SHUTDOWN, message);
+    async fn shutdown(&mut self, subcode: u8, message: &str) {
+        // RFC 9003 §2: a Shutdown Communication goes with subcodes 2 and 4 only.
+        let n = if matches!(
+            subcode,
+            cease::ADMINISTRATIVE_SHUTDOWN | cease::ADMINISTRATIVE_RESET
+        ) {
+            NotificationMessage::cease_shutdown(subcode, message)
+        } else {
+            NotificationMessage::new(code::CEASE, subcode, Vec::new())
+        };
         if self.conn.is_some() {
             self.event(Event::ManualStop(n)).await;
         }
@@ -220,6 +228,20 @@ impl Peer {
             }
             PeerCommand::Incoming(stream, from) => self.incoming(stream, from).await,
             PeerCommand::Shutdown { .. } => {}
+            PeerCommand::Reset { hard } => {
+                let reset =
+                    NotificationMessage::new(code::CEASE, cease::ADMINISTRATIVE_RESET, Vec::new());
+                let n = if hard {
+                    NotificationMessage::hard_reset(&reset)
+                } else {
+                    reset
+                };
+                info!(peer = %self.settings.endpoint.address, hard, "resetting the session");
+                self.event(Event::ManualStop(n)).await;
+                if !self.settings.admin_down {
+                    self.event(Event::ManualStart).await;
+                }
+            }
         }
     }
 

@@ -1,9 +1,11 @@
-//! The daemon: owns the peers and the listeners, routes accepted connections to their peer,
-//! and stops everything with a Cease on shutdown.
+//! The daemon: owns the peers, the listeners and the RIB task, routes accepted connections to
+//! their peer, serves control commands (API, reload), and stops everything with a Cease on
+//! shutdown.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -18,6 +20,9 @@ use crate::packet::nlri::Nlri;
 use crate::rib::{PathAttrs, PeerId, RibHandle, RibInput, RibSettings, spawn_rib};
 use crate::session::transport::{Listener, canonical_ip};
 use crate::session::{Endpoint, PeerCommand, PeerHandle, PeerSettings, PeerStatus, spawn_peer};
+
+mod control;
+pub use control::{DaemonCommand, DaemonHandle, NeighborView, ReloadReport};
 
 /// How the session of one configured neighbor is set up.
 pub fn peer_settings(
@@ -97,9 +102,21 @@ pub fn hostname() -> Option<String> {
 pub struct Daemon {
     pub rib: RibHandle,
     rib_task: tokio::task::JoinHandle<()>,
-    peers: HashMap<IpAddr, PeerHandle>,
+    peers: HashMap<IpAddr, Neighbor>,
+    next_peer_id: PeerId,
+    hostname: Option<String>,
+    config: Config,
+    listeners: Vec<Arc<Listener>>,
     accepted: mpsc::Receiver<(TcpStream, SocketAddr)>,
     listener_tasks: Vec<tokio::task::JoinHandle<()>>,
+    commands: mpsc::Receiver<DaemonCommand>,
+    handle: DaemonHandle,
+}
+
+/// A configured neighbor and its running session task.
+struct Neighbor {
+    config: NeighborConfig,
+    handle: PeerHandle,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,26 +132,20 @@ impl Daemon {
     /// Open the listeners and start the peers.
     pub async fn start(config: &Config) -> Result<Daemon, DaemonError> {
         crate::session::mark_process_start();
-        let host = hostname();
         let (tx, accepted) = mpsc::channel(64);
+        let mut listeners = Vec::new();
         let mut listener_tasks = Vec::new();
         for addr in &config.global.listen {
-            let l = Listener::bind(*addr).map_err(|source| DaemonError::Listen {
+            let l = Arc::new(Listener::bind(*addr).map_err(|source| DaemonError::Listen {
                 addr: *addr,
                 source,
-            })?;
-            for n in &config.neighbors {
-                if let Some(p) = &n.password
-                    && let Err(e) = l.set_peer_password(n.address, Some(p.expose()))
-                {
-                    warn!(peer = %n.address, "cannot install the TCP-MD5 key on {addr}: {e}");
-                }
-            }
+            })?);
             info!("listening on {}", l.local);
             let tx = tx.clone();
+            let accept = l.clone();
             listener_tasks.push(tokio::spawn(async move {
                 loop {
-                    match l.accept().await {
+                    match accept.accept().await {
                         Ok(conn) => {
                             if tx.send(conn).await.is_err() {
                                 return;
@@ -147,6 +158,7 @@ impl Daemon {
                     }
                 }
             }));
+            listeners.push(l);
         }
         let (rib, rib_task) = spawn_rib(RibSettings {
             local_as: config.global.asn,
@@ -158,25 +170,70 @@ impl Daemon {
             let (family, nlri, attrs) = local_network(*net);
             rib.send(RibInput::Originate(family, nlri, attrs)).await;
         }
-        let mut peers = HashMap::new();
-        for (i, n) in config.neighbors.iter().enumerate() {
-            let id = PeerId::try_from(i + 1).unwrap_or(PeerId::MAX);
-            info!(
-                peer = %n.address,
-                remote_as = n.remote_as,
-                description = n.description.as_deref().unwrap_or(""),
-                "configured neighbor"
-            );
-            let settings = peer_settings(n, id, host.clone());
-            peers.insert(n.address, spawn_peer(settings, rib.clone()));
-        }
-        Ok(Daemon {
-            rib,
+        let (ctx, commands) = mpsc::channel(64);
+        let mut d = Daemon {
+            rib: rib.clone(),
             rib_task,
-            peers,
+            peers: HashMap::new(),
+            next_peer_id: 1,
+            hostname: hostname(),
+            config: config.clone(),
+            listeners,
             accepted,
             listener_tasks,
-        })
+            commands,
+            handle: DaemonHandle { tx: ctx, rib },
+        };
+        for n in &config.neighbors {
+            d.add_neighbor(n.clone());
+        }
+        Ok(d)
+    }
+
+    /// A handle for the API and signal handlers.
+    pub fn handle(&self) -> DaemonHandle {
+        self.handle.clone()
+    }
+
+    fn add_neighbor(&mut self, n: NeighborConfig) {
+        let id = self.next_peer_id;
+        self.next_peer_id = self.next_peer_id.saturating_add(1);
+        if let Some(p) = &n.password {
+            for l in &self.listeners {
+                if let Err(e) = l.set_peer_password(n.address, Some(p.expose())) {
+                    warn!(peer = %n.address, "cannot install the TCP-MD5 key on {}: {e}", l.local);
+                }
+            }
+        }
+        info!(
+            peer = %n.address,
+            remote_as = n.remote_as,
+            description = n.description.as_deref().unwrap_or(""),
+            "configured neighbor"
+        );
+        let settings = peer_settings(&n, id, self.hostname.clone());
+        let handle = spawn_peer(settings, self.rib.clone());
+        self.peers.insert(n.address, Neighbor { config: n, handle });
+    }
+
+    /// Stop a neighbor's session with a Cease and forget it.
+    async fn remove_neighbor(&mut self, addr: IpAddr, subcode: u8, message: &str) -> bool {
+        let Some(n) = self.peers.remove(&addr) else {
+            return false;
+        };
+        let _ = n
+            .handle
+            .commands
+            .send(PeerCommand::Shutdown {
+                subcode,
+                message: message.to_string(),
+            })
+            .await;
+        n.handle.join(Duration::from_secs(3)).await;
+        for l in &self.listeners {
+            let _ = l.set_peer_password(addr, None);
+        }
+        true
     }
 
     /// Serve until `shutdown` completes, then stop every peer with a Cease.
@@ -186,6 +243,7 @@ impl Daemon {
             tokio::select! {
                 _ = &mut shutdown => break,
                 Some((stream, from)) = self.accepted.recv() => self.route(stream, from).await,
+                Some(cmd) = self.commands.recv() => self.command(cmd).await,
             }
         }
         self.stop("sidrad is shutting down").await;
@@ -195,7 +253,11 @@ impl Daemon {
         let ip = canonical_ip(from.ip());
         match self.peers.get(&ip) {
             Some(p) => {
-                let _ = p.commands.send(PeerCommand::Incoming(stream, from)).await;
+                let _ = p
+                    .handle
+                    .commands
+                    .send(PeerCommand::Incoming(stream, from))
+                    .await;
             }
             None => debug!(%from, "connection from an address that is not a configured neighbor"),
         }
@@ -205,7 +267,7 @@ impl Daemon {
         let mut v: Vec<PeerStatus> = self
             .peers
             .values()
-            .map(|p| p.status.borrow().clone())
+            .map(|p| p.handle.status.borrow().clone())
             .collect();
         v.sort_by_key(|s| s.address);
         v
@@ -217,14 +279,16 @@ impl Daemon {
         }
         for p in self.peers.values() {
             let _ = p
+                .handle
                 .commands
                 .send(PeerCommand::Shutdown {
+                    subcode: crate::packet::notification::cease::ADMINISTRATIVE_SHUTDOWN,
                     message: message.to_string(),
                 })
                 .await;
         }
         for (_, p) in self.peers {
-            p.join(Duration::from_secs(3)).await;
+            p.handle.join(Duration::from_secs(3)).await;
         }
         self.rib_task.abort();
     }
