@@ -34,7 +34,7 @@ type Reply<T> = oneshot::Sender<Result<T, String>>;
 
 pub enum DaemonCommand {
     Neighbors(oneshot::Sender<Vec<NeighborView>>),
-    AddNeighbor(NeighborConfig, Reply<()>),
+    AddNeighbor(Box<NeighborConfig>, Reply<()>),
     DeleteNeighbor(IpAddr, Reply<()>),
     /// Enable (ManualStart) or disable (Cease 6/2 with this RFC 9003 message).
     SetEnabled(IpAddr, bool, String, Reply<()>),
@@ -67,7 +67,7 @@ impl DaemonHandle {
     }
 
     pub async fn add_neighbor(&self, n: NeighborConfig) -> Result<(), String> {
-        self.ask(|r| DaemonCommand::AddNeighbor(n, r)).await
+        self.ask(|r| DaemonCommand::AddNeighbor(Box::new(n), r)).await
     }
 
     pub async fn delete_neighbor(&self, addr: IpAddr) -> Result<(), String> {
@@ -120,8 +120,8 @@ impl Daemon {
                 let r = if self.peers.contains_key(&n.address) {
                     Err(format!("neighbor {} already exists", n.address))
                 } else {
-                    self.config.neighbors.push(n.clone());
-                    self.add_neighbor(n);
+                    self.config.neighbors.push((*n).clone());
+                    self.add_neighbor(*n);
                     Ok(())
                 };
                 let _ = reply.send(r);
