@@ -17,6 +17,14 @@
 //!
 //! `etc/sidrad.toml` is the commented example of every key.
 //!
+//! # Policies
+//!
+//! `[prefix_lists.NAME]` and `[[policies.NAME]]` define the routing policy (see
+//! [`crate::policy`]); a neighbor or group names its policies with `import_policy` and
+//! `export_policy`, and `global.ebgp_requires_policy` (default true) applies RFC 8212 to eBGP
+//! neighbors without one. A policy statement's keys are named like any other:
+//! `policies.from-rr[1].set.local_pref`, `prefix_lists.pods.entries[0].le`.
+//!
 //! # Environment
 //!
 //! `SIDRA_<SECTION>__<KEY>` overrides a key of the file: `SIDRA_GLOBAL__ASN=65002`,
@@ -40,6 +48,7 @@
 //! Unknown keys are errors so that a typo fails loudly instead of silently taking a default.
 
 mod error;
+mod policy;
 mod resolve;
 mod settings;
 mod source;
@@ -49,7 +58,10 @@ mod walk;
 use std::path::Path;
 
 pub use error::{ConfigError, ConfigErrors};
-pub use types::{AddPathMode, Config, GlobalConfig, NeighborConfig, RequiredCapability, Secret};
+pub use types::{
+    AddPathMode, Config, GlobalConfig, MaxPrefixesAction, NeighborConfig, RequiredCapability,
+    Secret,
+};
 
 /// The prefix of environment overrides.
 pub const ENV_PREFIX: &str = "SIDRA";

@@ -4,21 +4,40 @@
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::policy::Defined;
 use super::settings::{self, Settings};
 use super::walk::{Field, Node};
-use super::{AddPathMode, Config, ConfigErrors, GlobalConfig, NeighborConfig, defaults};
+use super::{
+    AddPathMode, Config, ConfigErrors, GlobalConfig, MaxPrefixesAction, NeighborConfig, defaults,
+};
 
-const SECTIONS: &[&str] = &["global", "neighbor_groups", "neighbors"];
-const GLOBAL_KEYS: &[&str] = &["asn", "router_id", "listen", "cluster_id", "networks"];
+const SECTIONS: &[&str] = &[
+    "global",
+    "neighbor_groups",
+    "neighbors",
+    "policies",
+    "prefix_lists",
+];
+const GLOBAL_KEYS: &[&str] = &[
+    "asn",
+    "router_id",
+    "listen",
+    "cluster_id",
+    "networks",
+    "ebgp_requires_policy",
+];
 
 /// Read and check the whole tree; `None` if any problem was reported.
+///
+/// The sections are read definitions first: global, prefix lists, policies, neighbor groups,
+/// neighbors.
 pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config> {
     let before = errs.len();
     let mut global = None;
-    let mut groups = BTreeMap::new();
-    let mut neighbors = Vec::new();
+    let (mut groups, mut neighbors, mut lists, mut policies) = (None, Vec::new(), None, None);
     let mut saw_global = false;
     for section in root.table("a table", errs).unwrap_or_default() {
         match section.name() {
@@ -26,12 +45,14 @@ pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config>
                 saw_global = true;
                 global = read_global(&section, errs);
             }
-            "neighbor_groups" => groups = read_groups(&section, errs),
+            "neighbor_groups" => groups = Some(section),
             "neighbors" => {
                 neighbors = section
                     .array("an array of tables ([[neighbors]])", errs)
                     .unwrap_or_default()
             }
+            "prefix_lists" => lists = Some(section),
+            "policies" => policies = Some(section),
             _ => section.unknown(SECTIONS, errs),
         }
     }
@@ -39,16 +60,25 @@ pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config>
         errs.push("global.asn", "missing (required)");
         errs.push("global.router_id", "missing (required)");
     }
-    let neighbors = read_neighbors(&neighbors, &groups, global.as_ref(), errs);
+    let defined = Defined::read(lists.as_ref(), policies.as_ref(), errs);
+    let groups = match &groups {
+        Some(node) => read_groups(node, &defined, errs),
+        None => BTreeMap::new(),
+    };
+    let neighbors = read_neighbors(&neighbors, &groups, global.as_ref(), &defined, errs);
     match global {
-        Some(global) if errs.len() == before => Some(Config { global, neighbors }),
+        Some(global) if errs.len() == before => Some(Config {
+            global,
+            neighbors,
+            policies: Arc::new(defined.policies),
+        }),
         _ => None,
     }
 }
 
 fn read_global(node: &Node<'_>, errs: &mut ConfigErrors) -> Option<GlobalConfig> {
     let (mut asn, mut router_id, mut listen, mut cluster_id) = (None, None, None, None);
-    let mut networks = None;
+    let (mut networks, mut ebgp_requires_policy) = (None, None);
     for entry in node.table("a table ([global])", errs)? {
         match entry.name() {
             "asn" => asn = entry.int(errs).and_then(|f| settings::asn(f, errs)),
@@ -56,6 +86,7 @@ fn read_global(node: &Node<'_>, errs: &mut ConfigErrors) -> Option<GlobalConfig>
             "listen" => listen = entry.strings(errs).and_then(|f| listen_of(f, errs)),
             "cluster_id" => cluster_id = entry.string(errs).and_then(|f| router_id_of(f, errs)),
             "networks" => networks = entry.strings(errs).and_then(|f| networks_of(f, errs)),
+            "ebgp_requires_policy" => ebgp_requires_policy = entry.boolean(errs),
             _ => entry.unknown(GLOBAL_KEYS, errs),
         }
     }
@@ -71,6 +102,7 @@ fn read_global(node: &Node<'_>, errs: &mut ConfigErrors) -> Option<GlobalConfig>
         },
         cluster_id: cluster_id.map(|f| f.value),
         networks: networks.map(|f| f.value).unwrap_or_default(),
+        ebgp_requires_policy: ebgp_requires_policy.is_none_or(|f| f.value),
     })
 }
 
@@ -157,7 +189,11 @@ fn listen_of(
     ok.then(|| f.map(|_| out))
 }
 
-fn read_groups(node: &Node<'_>, errs: &mut ConfigErrors) -> BTreeMap<String, Settings> {
+fn read_groups(
+    node: &Node<'_>,
+    defined: &Defined,
+    errs: &mut ConfigErrors,
+) -> BTreeMap<String, Settings> {
     let mut groups = BTreeMap::new();
     for group in node
         .table("a table of neighbor groups", errs)
@@ -178,6 +214,7 @@ fn read_groups(node: &Node<'_>, errs: &mut ConfigErrors) -> BTreeMap<String, Set
             }
         }
         check_pairs(&group.key, &s, errs);
+        defined.check_refs(&s, errs);
         groups.insert(group.name().to_owned(), s);
     }
     groups
@@ -189,12 +226,13 @@ fn read_neighbors(
     nodes: &[Node<'_>],
     groups: &BTreeMap<String, Settings>,
     global: Option<&GlobalConfig>,
+    defined: &Defined,
     errs: &mut ConfigErrors,
 ) -> Vec<NeighborConfig> {
     let mut seen: HashMap<IpAddr, &str> = HashMap::new();
     let mut out = Vec::new();
     for node in nodes {
-        let Some((address, group, s)) = read_neighbor(node, groups, errs) else {
+        let Some((address, group, s)) = read_neighbor(node, groups, defined, errs) else {
             continue;
         };
         if let Some(first) = seen.get(&address.value) {
@@ -203,7 +241,7 @@ fn read_neighbors(
             continue;
         }
         seen.insert(address.value, &node.key);
-        if let Some(n) = global.and_then(|g| neighbor(address.value, group, &s, g)) {
+        if let Some(n) = global.and_then(|g| neighbor(address.value, group, &s, g, defined)) {
             out.push(n);
         }
     }
@@ -215,6 +253,7 @@ fn read_neighbors(
 fn read_neighbor(
     node: &Node<'_>,
     groups: &BTreeMap<String, Settings>,
+    defined: &Defined,
     errs: &mut ConfigErrors,
 ) -> Option<(Field<IpAddr>, Option<String>, Settings)> {
     let known: Vec<&str> = NEIGHBOR_ONLY_KEYS
@@ -231,6 +270,8 @@ fn read_neighbor(
             _ => entry.unknown(&known, errs),
         }
     }
+    // The group's own references were checked with the group.
+    defined.check_refs(&own, errs);
     let none = Settings::default();
     let (group_settings, group_ok) = match &group {
         Some(g) => match groups.get(&g.value) {
@@ -363,6 +404,7 @@ fn neighbor(
     group: Option<String>,
     s: &Settings,
     global: &GlobalConfig,
+    defined: &Defined,
 ) -> Option<NeighborConfig> {
     fn get<T: Clone>(f: &Option<Field<T>>, default: T) -> T {
         f.as_ref().map_or(default, |f| f.value.clone())
@@ -400,6 +442,11 @@ fn neighbor(
         required_capabilities: get(&s.required_capabilities, Vec::new()),
         shutdown: get(&s.shutdown, false),
         route_reflector_client: get(&s.route_reflector_client, false),
+        import_policy: s.import_policy.as_ref().and_then(|f| defined.get(&f.value)),
+        export_policy: s.export_policy.as_ref().and_then(|f| defined.get(&f.value)),
+        max_prefixes: s.max_prefixes.as_ref().map(|f| f.value),
+        max_prefixes_action: get(&s.max_prefixes_action, MaxPrefixesAction::default()),
+        soft_reconfiguration_inbound: get(&s.soft_reconfiguration_inbound, false),
         group,
     })
 }

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use super::walk::{Field, Node};
-use super::{AddPathMode, ConfigErrors, RequiredCapability, Secret};
+use super::{AddPathMode, ConfigErrors, MaxPrefixesAction, RequiredCapability, Secret};
 use crate::packet::Family;
 
 /// RFC 2385 does not bound the key; Linux's `TCP_MD5SIG_MAXKEYLEN` is 80 bytes.
@@ -59,6 +59,11 @@ settings! {
     required_capabilities: Vec<RequiredCapability>,
     shutdown: bool,
     route_reflector_client: bool,
+    import_policy: String,
+    export_policy: String,
+    max_prefixes: u32,
+    max_prefixes_action: MaxPrefixesAction,
+    soft_reconfiguration_inbound: bool,
 }
 
 impl Settings {
@@ -91,6 +96,18 @@ impl Settings {
             }
             "shutdown" => self.shutdown = node.boolean(e),
             "route_reflector_client" => self.route_reflector_client = node.boolean(e),
+            // Checked against the policies in `resolve`.
+            "import_policy" => self.import_policy = node.string(e),
+            "export_policy" => self.export_policy = node.string(e),
+            "max_prefixes" => {
+                self.max_prefixes = node
+                    .int(e)
+                    .and_then(|f| range(f, 1, i64::from(u32::MAX), e))
+            }
+            "max_prefixes_action" => {
+                self.max_prefixes_action = node.string(e).and_then(|f| max_prefixes_action(f, e))
+            }
+            "soft_reconfiguration_inbound" => self.soft_reconfiguration_inbound = node.boolean(e),
             _ => return false,
         }
         true
@@ -144,7 +161,10 @@ fn hold_time(f: Field<i64>, errs: &mut ConfigErrors) -> Option<Field<u16>> {
     }
 }
 
-fn families(f: Field<Vec<Field<String>>>, errs: &mut ConfigErrors) -> Option<Field<Vec<Family>>> {
+pub(super) fn families(
+    f: Field<Vec<Field<String>>>,
+    errs: &mut ConfigErrors,
+) -> Option<Field<Vec<Family>>> {
     let known = ["ipv4-unicast", "ipv6-unicast", "ipv4-vpn", "ipv6-vpn"];
     let mut out = Vec::new();
     let mut ok = true;
@@ -238,6 +258,20 @@ fn add_path(f: Field<String>, errs: &mut ConfigErrors) -> Option<Field<AddPathMo
         Some(m) => Some(f.map(|_| m)),
         None => {
             let problem = format!("{:?} is not one of none, receive, send, both", f.value);
+            f.problem(errs, problem);
+            None
+        }
+    }
+}
+
+fn max_prefixes_action(
+    f: Field<String>,
+    errs: &mut ConfigErrors,
+) -> Option<Field<MaxPrefixesAction>> {
+    match MaxPrefixesAction::from_name(&f.value) {
+        Some(a) => Some(f.map(|_| a)),
+        None => {
+            let problem = format!("{:?} is not one of warn, teardown", f.value);
             f.problem(errs, problem);
             None
         }

@@ -2,10 +2,12 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::packet::Family;
 use crate::packet::capability::{self, Capability, code};
+use crate::policy::{Policies, Policy};
 
 /// A checked configuration: every neighbor has its group's values and the defaults merged in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,6 +15,9 @@ pub struct Config {
     pub global: GlobalConfig,
     /// In the order of the file; addresses are unique.
     pub neighbors: Vec<NeighborConfig>,
+    /// Every policy and prefix list (`[[policies.NAME]]`, `[prefix_lists.NAME]`), compiled,
+    /// with the built-ins `accept-all` and `reject-all`.
+    pub policies: Arc<Policies>,
 }
 
 impl Config {
@@ -36,6 +41,9 @@ pub struct GlobalConfig {
     pub cluster_id: Option<Ipv4Addr>,
     /// Prefixes this node originates as IPv4/IPv6 unicast (next hop self, origin IGP).
     pub networks: Vec<ipnet::IpNet>,
+    /// RFC 8212: an eBGP neighbor without an import (export) policy accepts (sends) nothing.
+    /// See [`crate::policy::effective`].
+    pub ebgp_requires_policy: bool,
 }
 
 /// One `[[neighbors]]` entry, resolved.
@@ -84,6 +92,19 @@ pub struct NeighborConfig {
     pub shutdown: bool,
     /// RFC 4456: this iBGP neighbor is our route-reflector client.
     pub route_reflector_client: bool,
+    /// The policy for the routes received from the neighbor; `None`: not configured (see
+    /// [`crate::policy::effective`] for what that means).
+    pub import_policy: Option<Arc<Policy>>,
+    /// The policy for the routes sent to the neighbor; `None`: not configured.
+    pub export_policy: Option<Arc<Policy>>,
+    /// The most prefixes accepted from the neighbor per family (after the import policy);
+    /// `None`: no limit. Enforced by the RIB and the session.
+    pub max_prefixes: Option<u32>,
+    /// What exceeding `max_prefixes` does.
+    pub max_prefixes_action: MaxPrefixesAction,
+    /// Keep the routes as received (before the import policy) so that a changed import policy
+    /// can be applied again without a ROUTE-REFRESH.
+    pub soft_reconfiguration_inbound: bool,
     /// The neighbor group it took values from.
     pub group: Option<String>,
 }
@@ -100,6 +121,40 @@ impl NeighborConfig {
             Some(d) => format!("{} ({d})", self.address),
             None => self.address.to_string(),
         }
+    }
+}
+
+/// `max_prefixes_action`: what a neighbor exceeding `max_prefixes` gets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MaxPrefixesAction {
+    /// Log a warning (once per crossing) and keep the session and the routes.
+    Warn,
+    /// Close the session with a Cease NOTIFICATION, subcode 1 "Maximum Number of Prefixes
+    /// Reached" (RFC 4486).
+    #[default]
+    Teardown,
+}
+
+impl MaxPrefixesAction {
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "warn" => Some(MaxPrefixesAction::Warn),
+            "teardown" => Some(MaxPrefixesAction::Teardown),
+            _ => None,
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            MaxPrefixesAction::Warn => "warn",
+            MaxPrefixesAction::Teardown => "teardown",
+        }
+    }
+}
+
+impl fmt::Display for MaxPrefixesAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
