@@ -18,13 +18,9 @@
 //!    capture holds FRR's SYNs and nothing from sidrad to FRR. Likewise nothing comes back from
 //!    GoBGP with the wrong key to sidrad's SYNs.
 //!
-//! SIDRAD BUG, found by this test, which fails on step 3 until it is fixed: the "no answer"
-//! message is never logged. `session::peer` bounds each connect by `connect_retry_time`, but the
-//! FSM arms the ConnectRetryTimer at the same moment with the jittered value (0.75..=1.0 times
-//! `connect_retry_time`, RFC 4271 §10), so the timer always fires first: in Connect,
-//! ConnectRetryTimer_Expires "drops the TCP connection ... initiates a TCP connection" (RFC 4271
-//! §8.2.2), the pending connect is aborted silently and a new one starts. The log then shows
-//! only `idle -> connect` while a SYN leaves every 0.75-1 s, and the operator is never told why.
+//! Step 3 once failed on a sidrad bug (fixed in 610bc17): each connect was bounded by the
+//! connect-retry time, but the jittered ConnectRetryTimer (0.75..=1.0 times that) always fired
+//! first, cut the pending connect silently and started another, so the reason was never logged.
 //!
 //! Needs root; see `conformance::require_root`.
 
@@ -204,8 +200,7 @@ fn scenario(topo: &Topology, dir: &TestDir) -> Result<()> {
     }
     let watched = started.elapsed();
 
-    // 3. Why sidrad waits for GoBGP with the wrong key. Checked at the end, after everything
-    // else (this currently fails: see SIDRAD BUG in the module doc).
+    // 3. Why sidrad waits for GoBGP with the wrong key (asserted at the end, after the rest).
     let reason = sidrad
         .log_lines()
         .into_iter()
@@ -214,7 +209,7 @@ fn scenario(topo: &Topology, dir: &TestDir) -> Result<()> {
         .as_ref()
         .is_some_and(|l| l.message.contains(MD5_NO_ANSWER));
     let why_missing = format!(
-        "SIDRAD BUG: sidrad should log why its connects to {} fail (\"connect failed: \
+        "sidrad should log why its connects to {} fail (\"connect failed: \
          {MD5_NO_ANSWER}\"); first connect failure logged: {:?}; its log about the peer after \
          {watched:.1?}:\n{}",
         gbp2.ipv6,

@@ -559,6 +559,131 @@ pub fn signal(daemon: &mut Daemon, signal: &str) -> Result<()> {
     Ok(())
 }
 
+/// A raw BGP client, to send sidrad hand-made bytes from a namespace.
+///
+/// The test process cannot enter a namespace itself (that takes `setns`, i.e. unsafe code), so
+/// the client is the test binary itself, re-executed inside the namespace with
+/// `--exact raw_bgp_client_helper` and the `SIDRA_RAW_CLIENT_*` variables. A test file that uses
+/// [`raw::exchange`] declares that helper:
+///
+/// ```ignore
+/// /// Not a test: the raw BGP client (see `conformance::peers::sidrad::raw`).
+/// #[test]
+/// fn raw_bgp_client_helper() {
+///     conformance::peers::sidrad::raw::helper_main();
+/// }
+/// ```
+pub mod raw {
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    use bgpd::packet::{MAX_MESSAGE_LEN, frame_len};
+
+    use crate::cmd;
+    use crate::error::{Error, Result};
+
+    /// The name of the helper test each test file using [`exchange`] declares.
+    pub const HELPER_TEST: &str = "raw_bgp_client_helper";
+    const ENV_CONNECT: &str = "SIDRA_RAW_CLIENT_CONNECT";
+    const ENV_SEND: &str = "SIDRA_RAW_CLIENT_SEND";
+    const ENV_OUT: &str = "SIDRA_RAW_CLIENT_OUT";
+    const ENV_WAIT_MS: &str = "SIDRA_RAW_CLIENT_WAIT_MS";
+
+    /// The whole messages at the start of `buf`.
+    pub fn frames(mut buf: &[u8]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Ok(Some(len)) = frame_len(buf, MAX_MESSAGE_LEN) {
+            if buf.len() < len {
+                break;
+            }
+            out.push(buf[..len].to_vec());
+            buf = &buf[len..];
+        }
+        out
+    }
+
+    /// The body of the helper test: nothing unless the `SIDRA_RAW_CLIENT_*` variables are set;
+    /// then connect, send the bytes, and write what comes back until the connection closes, a
+    /// NOTIFICATION or an OPEN and a KEEPALIVE have come, or the wait is over.
+    pub fn helper_main() {
+        let (Ok(connect), Ok(send), Ok(out), Ok(wait)) = (
+            std::env::var(ENV_CONNECT),
+            std::env::var(ENV_SEND),
+            std::env::var(ENV_OUT),
+            std::env::var(ENV_WAIT_MS),
+        ) else {
+            return;
+        };
+        let (Ok(addr), Ok(bytes), Ok(wait)) = (
+            connect.parse::<SocketAddr>(),
+            std::fs::read(&send),
+            wait.parse::<u64>(),
+        ) else {
+            panic!("raw client: bad {ENV_CONNECT}, {ENV_SEND} or {ENV_WAIT_MS}");
+        };
+        let mut s = match TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
+            Ok(s) => s,
+            Err(e) => panic!("raw client: connecting to {addr}: {e}"),
+        };
+        if let Err(e) = s.write_all(&bytes) {
+            panic!("raw client: sending to {addr}: {e}");
+        }
+        let _ = s.set_read_timeout(Some(Duration::from_millis(100)));
+        let mut got = Vec::new();
+        let start = Instant::now();
+        let mut buf = [0u8; 4096];
+        while start.elapsed() < Duration::from_millis(wait) {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(_) => break,
+            }
+            let types: Vec<u8> = frames(&got).iter().map(|f| f[18]).collect();
+            if types.contains(&3) || (types.contains(&1) && types.contains(&4)) {
+                break;
+            }
+        }
+        if let Err(e) = std::fs::write(&out, &got) {
+            panic!("raw client: writing {out}: {e}");
+        }
+    }
+
+    /// From namespace `ns`, connect to `to`, send `bytes` and return what came back within
+    /// `wait` (see [`helper_main`]). `tag` names the files kept in `dir`
+    /// (`TAG.send`, `TAG.recv`).
+    pub fn exchange(
+        ns: &str,
+        to: SocketAddr,
+        bytes: &[u8],
+        wait: Duration,
+        dir: &Path,
+        tag: &str,
+    ) -> Result<Vec<u8>> {
+        let send = dir.join(format!("{tag}.send"));
+        let out = dir.join(format!("{tag}.recv"));
+        std::fs::write(&send, bytes).map_err(Error::io(format!("writing {}", send.display())))?;
+        let exe = std::env::current_exe().map_err(Error::io("finding the test binary"))?;
+        let mut c = cmd::netns_command(ns, exe);
+        c.args(["--exact", HELPER_TEST, "--nocapture", "--test-threads=1"])
+            .env(ENV_CONNECT, to.to_string())
+            .env(ENV_SEND, &send)
+            .env(ENV_OUT, &out)
+            .env(ENV_WAIT_MS, wait.as_millis().to_string());
+        cmd::run_timeout(&mut c, wait + Duration::from_secs(15))?;
+        std::fs::read(&out).map_err(Error::io(format!(
+            "reading {} (did the test file declare #[test] fn {HELPER_TEST}?)",
+            out.display()
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
