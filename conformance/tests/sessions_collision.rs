@@ -17,9 +17,9 @@
 //! 2. The session settles: Established on both sides, and then unchanged (sidrad's count of
 //!    "session established", its "session down" lines, FRR's state and established-connection
 //!    count) for longer than the hold time, all within a bound.
-//! 3. If sidrad resolved the collision itself and the first session survived (no flap), it runs
-//!    on the connection the higher BGP Identifier opened: FRR's local port is 179 exactly when
-//!    sidrad opened it. (When a KEEPALIVE on the first connection is handled before the OPEN on
+//! 3. If a collision sidrad resolved itself led straight to the only session (no flap), that
+//!    session runs on the connection the higher BGP Identifier opened: FRR's local port is 179
+//!    exactly when sidrad opened it. (When a KEEPALIVE on the first connection is handled before the OPEN on
 //!    the second, sidrad is Established first and, per §6.8, closes the second connection
 //!    instead; the session then legitimately runs on the first one, whatever the identifiers.)
 //!
@@ -89,7 +89,22 @@ fn run(name: &str, prefix: &str, router_id: Ipv4Addr) {
     eprintln!("{name}: passed in {:.1?}", start.elapsed());
 }
 
+/// How many times the forced collision is tried before giving up: FRR occasionally handles
+/// sidrad's connection before its own expired connect timer and then never dials.
+const ATTEMPTS: usize = 3;
+
 fn scenario(topo: &Topology, dir: &TestDir, router_id: Ipv4Addr) -> Result<()> {
+    for n in 1..=ATTEMPTS {
+        if attempt(topo, dir, router_id, n)? {
+            return Ok(());
+        }
+        eprintln!("attempt {n}: FRR did not dial, no collision; starting both again");
+    }
+    panic!("no collision in {ATTEMPTS} attempts (FRR never dialed while sidrad was opening)");
+}
+
+/// One forced collision with fresh daemons; `false` if FRR never dialed (no collision).
+fn attempt(topo: &Topology, dir: &TestDir, router_id: Ipv4Addr, n: usize) -> Result<bool> {
     let sid = topo.node("sid")?;
     let frr_node = topo.node("frr")?;
     let (sid_addr, frr_addr) = (IpAddr::V6(sid.ipv6), IpAddr::V6(frr_node.ipv6));
@@ -98,7 +113,7 @@ fn scenario(topo: &Topology, dir: &TestDir, router_id: Ipv4Addr) -> Result<()> {
     let frr_session = Session::ibgp(frr_node, sid, 65001).families(&[IPV6_UNICAST]);
     let mut frr = Frr::start(
         &frr_node.ns,
-        &dir.subdir("frr")?,
+        &dir.subdir(&format!("frr-{n}"))?,
         "hostname frr\n",
         &format!(
             "debug bgp neighbor-events\n{}",
@@ -126,7 +141,7 @@ fn scenario(topo: &Topology, dir: &TestDir, router_id: Ipv4Addr) -> Result<()> {
     let mut config =
         SidradConfig::from_session(&Session::ibgp(sid, frr_node, 65001).families(&[IPV6_UNICAST]));
     config.router_id = router_id;
-    let mut sidrad = Sidrad::start(&sid.ns, &dir.subdir("sidrad")?, &config)?;
+    let mut sidrad = Sidrad::start(&sid.ns, &dir.subdir(&format!("sidrad-{n}"))?, &config)?;
     sidrad.wait_for_log(
         "its OPEN sent to the frozen FRR",
         Duration::from_secs(10),
@@ -156,7 +171,7 @@ fn scenario(topo: &Topology, dir: &TestDir, router_id: Ipv4Addr) -> Result<()> {
     // restart, see `stray_connection_from_an_established_peer`).
     let collided = sidrad.wait_for_log(
         "the second connection (collision detection, or a new connection once Established)",
-        Duration::from_secs(10),
+        Duration::from_secs(3),
         |l| {
             l.is_about(frr_addr)
                 && (l.message.contains("collision detection")
@@ -164,11 +179,10 @@ fn scenario(topo: &Topology, dir: &TestDir, router_id: Ipv4Addr) -> Result<()> {
                         .starts_with("new connection from an established peer"))
         },
     );
-    if let Err(e) = collided {
-        panic!(
-            "no second connection seen by sidrad: {e}\n{}",
-            sidrad.log_about(frr_addr, 30)
-        );
+    match collided {
+        Ok(_) => {}
+        Err(conformance::Error::Timeout { .. }) => return Ok(false),
+        Err(e) => return Err(e),
     }
     let view = |frr: &Frr| -> Result<Value> {
         let v = frr.vtysh_json(&format!("show bgp neighbors {sid_addr} json"))?;
@@ -243,9 +257,24 @@ fn scenario(topo: &Topology, dir: &TestDir, router_id: Ipv4Addr) -> Result<()> {
         v["portLocal"]
     );
 
-    // 3. When sidrad resolved the collision itself and no flap followed, the session runs on the
-    // connection of the higher BGP Identifier.
-    if established == 1 && !resolved.is_empty() {
+    // 3. When the collision sidrad resolved itself led straight to the one and only session
+    // (no return to Idle in between), that session runs on the connection of the higher BGP
+    // Identifier.
+    let lines: Vec<_> = sidrad
+        .log_lines()
+        .into_iter()
+        .filter(|l| l.is_about(frr_addr))
+        .collect();
+    let straight = lines
+        .iter()
+        .position(|l| l.message.starts_with("connection collision"))
+        .and_then(|i| {
+            lines[i..]
+                .iter()
+                .find(|l| l.message == "session established" || l.message.ends_with("-> idle"))
+        })
+        .is_some_and(|l| l.message == "session established");
+    if established == 1 && straight {
         let frr_port = v["portLocal"].as_u64();
         assert_eq!(
             frr_port == Some(179),
@@ -254,7 +283,7 @@ fn scenario(topo: &Topology, dir: &TestDir, router_id: Ipv4Addr) -> Result<()> {
             if sidrad_wins { "sidrad" } else { "FRR" }
         );
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Not a test: the raw BGP client `stray_connection_from_an_established_peer` runs inside FRR's
