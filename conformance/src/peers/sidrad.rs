@@ -566,7 +566,7 @@ pub fn signal(daemon: &mut Daemon, signal: &str) -> Result<()> {
 /// `--exact raw_bgp_client_helper` and the `SIDRA_RAW_CLIENT_*` variables. A test file that uses
 /// [`raw::exchange`] declares that helper:
 ///
-/// ```ignore
+/// ```text
 /// /// Not a test: the raw BGP client (see `conformance::peers::sidrad::raw`).
 /// #[test]
 /// fn raw_bgp_client_helper() {
