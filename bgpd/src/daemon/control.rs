@@ -27,6 +27,8 @@ pub struct ReloadReport {
     pub removed: Vec<IpAddr>,
     /// Session settings changed: the session was reset (Cease 6/6).
     pub reset: Vec<IpAddr>,
+    /// Only the policy changed: applied without a reset (soft reconfiguration).
+    pub policy_changed: Vec<IpAddr>,
     pub unchanged: usize,
 }
 
@@ -67,7 +69,8 @@ impl DaemonHandle {
     }
 
     pub async fn add_neighbor(&self, n: NeighborConfig) -> Result<(), String> {
-        self.ask(|r| DaemonCommand::AddNeighbor(Box::new(n), r)).await
+        self.ask(|r| DaemonCommand::AddNeighbor(Box::new(n), r))
+            .await
     }
 
     pub async fn delete_neighbor(&self, addr: IpAddr) -> Result<(), String> {
@@ -96,9 +99,23 @@ fn session_changed(a: &NeighborConfig, b: &NeighborConfig) -> bool {
         description: None,
         shutdown: false,
         group: None,
+        import_policy: None,
+        export_policy: None,
+        max_prefixes: None,
+        max_prefixes_action: Default::default(),
+        soft_reconfiguration_inbound: false,
         ..n.clone()
     };
     strip(a) != strip(b)
+}
+
+/// Settings the session applies without a reset (soft reconfiguration).
+fn policy_changed(a: &NeighborConfig, b: &NeighborConfig) -> bool {
+    a.import_policy != b.import_policy
+        || a.export_policy != b.export_policy
+        || a.max_prefixes != b.max_prefixes
+        || a.max_prefixes_action != b.max_prefixes_action
+        || a.soft_reconfiguration_inbound != b.soft_reconfiguration_inbound
 }
 
 impl Daemon {
@@ -214,6 +231,11 @@ impl Daemon {
                     report.reset.push(n.address);
                 }
                 Some(cur) => {
+                    if policy_changed(&cur.config, n) {
+                        let p = crate::rib::PeerPolicy::of(n, new.global.ebgp_requires_policy);
+                        let _ = cur.handle.commands.send(PeerCommand::SetPolicy(p)).await;
+                        report.policy_changed.push(n.address);
+                    }
                     if cur.config.shutdown != n.shutdown {
                         let cmd = if n.shutdown {
                             PeerCommand::Stop {

@@ -29,6 +29,7 @@ pub fn peer_settings(
     n: &NeighborConfig,
     peer_id: PeerId,
     hostname: Option<String>,
+    ebgp_requires_policy: bool,
 ) -> PeerSettings {
     let seed = match n.address {
         IpAddr::V4(a) => u64::from(u32::from(a)),
@@ -70,6 +71,7 @@ pub fn peer_settings(
             jitter_seed: seed,
         },
         admin_down: n.shutdown,
+        policy: crate::rib::PeerPolicy::of(n, ebgp_requires_policy),
     }
 }
 
@@ -211,7 +213,12 @@ impl Daemon {
             description = n.description.as_deref().unwrap_or(""),
             "configured neighbor"
         );
-        let settings = peer_settings(&n, id, self.hostname.clone());
+        let settings = peer_settings(
+            &n,
+            id,
+            self.hostname.clone(),
+            self.config.global.ebgp_requires_policy,
+        );
         let handle = spawn_peer(settings, self.rib.clone());
         self.peers.insert(n.address, Neighbor { config: n, handle });
     }

@@ -18,12 +18,15 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use super::decision::{Candidate, Selection, select};
-use super::export::{RibSettings, Source, export_attrs, may_advertise};
+use super::export::{ExportMarks, RibSettings, Source, export_attrs, may_advertise, self_next_hop};
 use super::outbox::{OutKey, OutState, Outbox};
 use super::path::{AttrInterner, LOCAL_PEER, Path, PathAttrs, PeerId, PeerInfo, is_vpn};
+use super::peer_policy::PeerPolicy;
+use crate::config::MaxPrefixesAction;
 use crate::packet::attribute::NextHop;
 use crate::packet::nlri::{Nlri, RouteDistinguisher};
 use crate::packet::{Family, FamilySet, UpdateMessage};
+use crate::policy::{Direction, Effective, RouteView, Verdict};
 
 /// A prefix in a family's table (VPN prefixes are qualified by their RD).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,10 +58,20 @@ impl Entry {
     }
 }
 
+/// A route as received: its label and attributes before the import policy.
+type AsReceived = (Option<u32>, Arc<PathAttrs>);
+
 struct PeerSlot {
     info: PeerInfo,
     outbox: Arc<Outbox>,
     adj_out: HashMap<OutKey, (Option<u32>, Arc<PathAttrs>)>,
+    policy: PeerPolicy,
+    /// Routes in the Loc-RIB from this peer, per family (for max-prefix).
+    accepted: HashMap<Family, usize>,
+    /// Families over their limit (warned once per crossing).
+    over_limit: HashSet<Family>,
+    /// With soft reconfiguration inbound: every route as received, before the import policy.
+    pre_policy: HashMap<(Family, RouteKey, u32), AsReceived>,
 }
 
 /// Why a path was not taken into the RIB.
@@ -68,13 +81,17 @@ pub enum Rejected {
     OriginatorIsUs,
     ClusterLoop,
     NoNextHop,
+    Policy,
 }
 
 /// Counters the API and metrics read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RibStats {
     pub decision_runs: u64,
+    /// Routes not used because of a loop or a missing next hop.
     pub rejected: u64,
+    /// Routes an import policy rejected.
+    pub rejected_by_policy: u64,
 }
 
 pub struct Rib {
@@ -86,6 +103,8 @@ pub struct Rib {
     tables: HashMap<Family, HashMap<RouteKey, Entry>>,
     interner: AttrInterner,
     pub stats: RibStats,
+    /// The change feed (API WatchRoutes): see `rib::watch`.
+    pub watch: super::watch::Feed,
 }
 
 type Changed = HashSet<(Family, RouteKey)>;
@@ -112,6 +131,7 @@ impl Rib {
             tables: HashMap::new(),
             interner: AttrInterner::default(),
             stats: RibStats::default(),
+            watch: Default::default(),
         }
     }
 
@@ -149,12 +169,19 @@ impl Rib {
     }
 
     /// Routes advertised to a peer (its Adj-RIB-Out).
+    /// Every established peer's Adj-RIB-Out keys (for the API and metrics).
+    pub fn adj_out_keys(&self) -> impl Iterator<Item = (&PeerInfo, &OutKey)> + '_ {
+        self.peers
+            .values()
+            .flat_map(|p| p.adj_out.keys().map(move |k| (&p.info, k)))
+    }
+
     pub fn advertised(&self, id: PeerId) -> usize {
         self.peers.get(&id).map_or(0, |p| p.adj_out.len())
     }
 
     /// A session came up: send it the whole table, then End-of-RIB per family (RFC 4724 §2).
-    pub fn peer_up(&mut self, info: PeerInfo, outbox: Arc<Outbox>) {
+    pub fn peer_up(&mut self, info: PeerInfo, outbox: Arc<Outbox>, policy: PeerPolicy) {
         let id = info.id;
         outbox.clear();
         // Stale paths from before a graceful restart stay stale until re-announced or swept.
@@ -165,6 +192,10 @@ impl Rib {
                 info,
                 outbox,
                 adj_out: HashMap::new(),
+                policy,
+                accepted: HashMap::new(),
+                over_limit: HashSet::new(),
+                pre_policy: HashMap::new(),
             },
         );
         let keys: Vec<(Family, RouteKey)> = self
@@ -278,44 +309,213 @@ impl Rib {
         };
         let mut changed = Changed::new();
         for (f, n) in u.withdrawals() {
-            if self.remove_path(id, f, n) {
-                changed.insert((f, RouteKey::of(n)));
+            let k = RouteKey::of(n);
+            let path_id = n.path_id.unwrap_or(0);
+            if let Some(slot) = self.peers.get_mut(&id) {
+                slot.pre_policy.remove(&(f, k, path_id));
+            }
+            if self.remove_path(id, f, &k, path_id) {
+                changed.insert((f, k));
             }
         }
         let announced = u.announced();
         if !announced.is_empty() {
-            let next_hop = next_hop_of(u);
-            let attrs = PathAttrs::new(u.attributes.clone(), next_hop);
-            let accepted = self.import_check(&from, &attrs);
-            let shared = match &accepted {
-                Ok(()) => Some(self.interner.intern(attrs)),
-                Err(_) => None,
-            };
-            for (f, n) in announced {
-                let k = RouteKey::of(n);
-                match &shared {
-                    Some(a) => {
-                        let path = Path {
-                            peer: id,
-                            path_id: n.path_id.unwrap_or(0),
-                            label: n.vpn.map(|v| v.label),
-                            attrs: a.clone(),
-                            stale: false,
-                        };
-                        self.insert_path(f, k, path);
-                        changed.insert((f, k));
+            let attrs = PathAttrs::new(u.attributes.clone(), next_hop_of(u));
+            match self.import_check(&from, &attrs) {
+                Ok(()) => {
+                    let pre = self.interner.intern(attrs);
+                    let mut memo = HashMap::new();
+                    for (f, n) in announced {
+                        let (k, path_id, label) = (
+                            RouteKey::of(n),
+                            n.path_id.unwrap_or(0),
+                            n.vpn.map(|v| v.label),
+                        );
+                        self.import_route(
+                            &from,
+                            f,
+                            k,
+                            path_id,
+                            label,
+                            &pre,
+                            &mut memo,
+                            &mut changed,
+                        );
                     }
-                    None => {
-                        // RFC 4271 §9.1.2: a looped route is not used; what it replaces goes.
+                }
+                Err(_) => {
+                    // RFC 4271 §9.1.2: a looped route is not used; what it replaces goes.
+                    for (f, n) in announced {
                         self.stats.rejected += 1;
-                        if self.remove_path(id, f, n) {
+                        let k = RouteKey::of(n);
+                        if self.remove_path(id, f, &k, n.path_id.unwrap_or(0)) {
                             changed.insert((f, k));
                         }
                     }
                 }
             }
         }
+        self.check_limits(id);
         self.reselect(changed);
+    }
+
+    /// One received route through the import policy into the Loc-RIB. `memo` keeps the
+    /// verdict per family when the policy does not look at the prefix (one evaluation per
+    /// UPDATE and family).
+    #[allow(clippy::too_many_arguments)]
+    fn import_route(
+        &mut self,
+        from: &PeerInfo,
+        f: Family,
+        k: RouteKey,
+        path_id: u32,
+        label: Option<u32>,
+        pre: &Arc<PathAttrs>,
+        memo: &mut HashMap<Family, Option<Arc<PathAttrs>>>,
+        changed: &mut Changed,
+    ) {
+        let Some(slot) = self.peers.get_mut(&from.id) else {
+            return;
+        };
+        if slot.policy.soft_reconfiguration_inbound {
+            slot.pre_policy
+                .insert((f, k, path_id), (label, pre.clone()));
+        }
+        let policy = slot.policy.clone();
+        let eff = policy.import(!from.is_ibgp());
+        let per_prefix = matches!(eff, Effective::Use(p) if p.per_prefix());
+        let post = match memo.get(&f) {
+            Some(v) if !per_prefix => v.clone(),
+            _ => {
+                let view = RouteView {
+                    family: f,
+                    prefix: k.prefix,
+                    peer: from,
+                    direction: Direction::Import,
+                    self_next_hop: from.local_address.map(|a| NextHop {
+                        global: a,
+                        link_local: None,
+                    }),
+                };
+                let v = match eff.apply(&view, pre) {
+                    Verdict::Reject => None,
+                    Verdict::Accept { attrs: None, .. } => Some(pre.clone()),
+                    Verdict::Accept { attrs: Some(a), .. } => Some(self.interner.intern(a)),
+                };
+                if !per_prefix {
+                    memo.insert(f, v.clone());
+                }
+                v
+            }
+        };
+        match post {
+            Some(attrs) => {
+                let path = Path {
+                    peer: from.id,
+                    path_id,
+                    label,
+                    attrs,
+                    stale: false,
+                };
+                self.insert_path(f, k, path);
+                changed.insert((f, k));
+            }
+            None => {
+                self.stats.rejected_by_policy += 1;
+                if self.remove_path(from.id, f, &k, path_id) {
+                    changed.insert((f, k));
+                }
+            }
+        }
+    }
+
+    /// RFC 4486: past `max_prefixes`, warn once or have the session closed with Cease 6/1.
+    fn check_limits(&mut self, id: PeerId) {
+        let Some(slot) = self.peers.get_mut(&id) else {
+            return;
+        };
+        let Some((max, action)) = slot.policy.max_prefixes else {
+            return;
+        };
+        for (f, n) in &slot.accepted {
+            let over = *n > usize::try_from(max).unwrap_or(usize::MAX);
+            if !over {
+                slot.over_limit.remove(f);
+                continue;
+            }
+            if !slot.over_limit.insert(*f) {
+                continue;
+            }
+            match action {
+                MaxPrefixesAction::Warn => tracing::warn!(
+                    peer = %slot.info.address, family = %f, limit = max, received = n,
+                    "maximum number of prefixes exceeded (warning only)"
+                ),
+                MaxPrefixesAction::Teardown => {
+                    tracing::warn!(
+                        peer = %slot.info.address, family = %f, limit = max, received = n,
+                        "maximum number of prefixes exceeded: closing the session"
+                    );
+                    slot.outbox.limit_exceeded(*f, max);
+                }
+            }
+        }
+    }
+
+    /// A peer's policy changed (reload): re-export everything to it (only differences are
+    /// sent) and, with soft reconfiguration inbound, re-apply the import policy to the routes
+    /// as received. Returns false when the import side needs a ROUTE-REFRESH from the peer.
+    pub fn set_policy(&mut self, id: PeerId, policy: PeerPolicy) -> bool {
+        let Some(slot) = self.peers.get_mut(&id) else {
+            return true;
+        };
+        slot.policy = policy;
+        let soft = slot.policy.soft_reconfiguration_inbound;
+        let from = slot.info.clone();
+        let mut changed = Changed::new();
+        if soft {
+            let mut entries: Vec<_> = slot
+                .pre_policy
+                .iter()
+                .map(|(k, v)| (*k, v.clone()))
+                .collect();
+            entries.sort_by_key(|e| e.0);
+            let mut memo = HashMap::new();
+            for ((f, k, path_id), (label, pre)) in entries {
+                self.import_route(&from, f, k, path_id, label, &pre, &mut memo, &mut changed);
+            }
+            self.check_limits(id);
+        }
+        self.reselect(changed);
+        let keys: Vec<(Family, RouteKey)> = self
+            .tables
+            .iter()
+            .flat_map(|(f, t)| t.keys().map(move |k| (*f, *k)))
+            .collect();
+        for (f, k) in keys {
+            self.export_to(id, f, &k);
+        }
+        if let Some(p) = self.peers.get(&id) {
+            p.outbox.wake();
+        }
+        soft
+    }
+
+    /// Routes in the Loc-RIB from a peer, per family.
+    pub fn accepted(&self, id: PeerId) -> Vec<(Family, usize)> {
+        let mut v: Vec<(Family, usize)> = self
+            .peers
+            .get(&id)
+            .map(|s| {
+                s.accepted
+                    .iter()
+                    .map(|(f, n)| (*f, *n))
+                    .filter(|(_, n)| *n > 0)
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
     }
 
     /// Originate (or replace) one of our own routes.
@@ -374,30 +574,47 @@ impl Rib {
         Ok(())
     }
 
+    /// Insert or replace a path (same peer and path id).
     fn insert_path(&mut self, f: Family, k: RouteKey, path: Path) {
+        let peer = path.peer;
         let e = self.tables.entry(f).or_default().entry(k).or_default();
-        match e
+        let fresh = match e
             .paths
             .iter_mut()
-            .find(|p| p.peer == path.peer && p.path_id == path.path_id)
+            .find(|p| p.peer == peer && p.path_id == path.path_id)
         {
-            Some(p) => *p = path,
-            None => e.paths.push(path),
+            Some(p) => {
+                let was_stale = p.stale;
+                *p = path;
+                was_stale
+            }
+            None => {
+                e.paths.push(path);
+                true
+            }
+        };
+        if fresh && let Some(slot) = self.peers.get_mut(&peer) {
+            *slot.accepted.entry(f).or_default() += 1;
         }
     }
 
-    fn remove_path(&mut self, id: PeerId, f: Family, n: &Nlri) -> bool {
-        let path_id = n.path_id.unwrap_or(0);
-        let Some(e) = self
-            .tables
-            .get_mut(&f)
-            .and_then(|t| t.get_mut(&RouteKey::of(n)))
+    fn remove_path(&mut self, id: PeerId, f: Family, k: &RouteKey, path_id: u32) -> bool {
+        let Some(e) = self.tables.get_mut(&f).and_then(|t| t.get_mut(k)) else {
+            return false;
+        };
+        let Some(i) = e
+            .paths
+            .iter()
+            .position(|p| p.peer == id && p.path_id == path_id)
         else {
             return false;
         };
-        let before = e.paths.len();
-        e.paths.retain(|p| !(p.peer == id && p.path_id == path_id));
-        before != e.paths.len()
+        let stale = e.paths.remove(i).stale;
+        if !stale && let Some(slot) = self.peers.get_mut(&id) {
+            let n = slot.accepted.entry(f).or_default();
+            *n = n.saturating_sub(1);
+        }
+        true
     }
 
     /// Run the decision process for every changed prefix and export what changed.
@@ -436,6 +653,7 @@ impl Rib {
                 .collect();
             self.stats.decision_runs += 1;
             let sel = select(&cands, &self.settings.decision);
+            self.watch.publish(f, &k, e, sel.as_ref(), &infos);
             e.best = sel;
             if e.paths.is_empty() {
                 table.remove(&k);
@@ -479,7 +697,32 @@ impl Rib {
                 if !may_advertise(from, &slot.info, &p.attrs) {
                     return None;
                 }
-                let out = export_attrs(&self.settings, f, from, &slot.info, &p.attrs)?;
+                let view = RouteView {
+                    family: f,
+                    prefix: k.prefix,
+                    peer: &slot.info,
+                    direction: Direction::Export,
+                    self_next_hop: self_next_hop(&slot.info, f),
+                };
+                let out = match slot
+                    .policy
+                    .export(!slot.info.is_ibgp())
+                    .apply(&view, &p.attrs)
+                {
+                    Verdict::Reject => return None,
+                    Verdict::Accept {
+                        attrs,
+                        next_hop,
+                        med_set,
+                    } => {
+                        let marks = ExportMarks {
+                            keep_next_hop: next_hop.keep(),
+                            keep_med: med_set,
+                        };
+                        let a = attrs.as_ref().unwrap_or(&p.attrs);
+                        export_attrs(&self.settings, f, from, &slot.info, a, marks)?
+                    }
+                };
                 Some((p.label, out))
             })
             .map(|(label, out)| (label, self.interner.intern(out)));

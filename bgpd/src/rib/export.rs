@@ -78,6 +78,15 @@ pub fn self_next_hop(to: &PeerInfo, family: Family) -> Option<NextHop> {
     }
 }
 
+/// What an export policy asked for beyond the attributes it returned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExportMarks {
+    /// Keep `attrs.next_hop` as it is (policy `next_hop = self | unchanged | ADDRESS`).
+    pub keep_next_hop: bool,
+    /// The policy set the MED: send it toward eBGP too.
+    pub keep_med: bool,
+}
+
 /// The attributes to send to `to` for a path from `from` (None if it cannot be expressed,
 /// e.g. no usable next hop).
 pub fn export_attrs(
@@ -86,6 +95,7 @@ pub fn export_attrs(
     from: Source<'_>,
     to: &PeerInfo,
     attrs: &PathAttrs,
+    marks: ExportMarks,
 ) -> Option<PathAttrs> {
     // RFC 4271 §5: unrecognized optional transitive attributes are passed on with the
     // Partial bit set; unrecognized optional non-transitive ones are dropped.
@@ -153,12 +163,15 @@ pub fn export_attrs(
                 attr_type::LOCAL_PREF | attr_type::ORIGINATOR_ID | attr_type::CLUSTER_LIST
             )
         });
-        if from_peer(from) {
+        if from_peer(from) && !marks.keep_med {
             list.retain(|a| a.type_code() != attr_type::MULTI_EXIT_DISC);
         }
         let path = prepend(attrs.as_path(), s.local_as);
         replace(&mut list, PathAttribute::new(AttrValue::AsPath(path)));
         next_hop = self_next_hop(to, family);
+    }
+    if marks.keep_next_hop {
+        next_hop = attrs.next_hop;
     }
     // Our own (type-code) NEXT_HOP attribute is rebuilt by the packer from `next_hop`.
     list.retain(|a| a.type_code() != attr_type::NEXT_HOP);

@@ -52,6 +52,8 @@ enum OrderItem {
 pub struct Outbox {
     inner: Mutex<Inner>,
     pub notify: Notify,
+    /// RFC 4486: a family went past its prefix limit with the teardown action.
+    limit: Mutex<Option<(Family, u32)>>,
 }
 
 impl Outbox {
@@ -85,6 +87,19 @@ impl Outbox {
         let Ok(mut g) = self.inner.lock() else { return };
         g.pending.insert(key, state);
         g.order.push_back(OrderItem::Route(key));
+    }
+
+    /// Ask the peer task to close the session: `family` went past `max` prefixes.
+    pub fn limit_exceeded(&self, family: Family, max: u32) {
+        if let Ok(mut g) = self.limit.lock() {
+            *g = Some((family, max));
+        }
+        self.notify.notify_one();
+    }
+
+    /// Take the limit signal, if any.
+    pub fn take_limit(&self) -> Option<(Family, u32)> {
+        self.limit.lock().ok().and_then(|mut g| g.take())
     }
 
     /// Wake the consumer (once per batch of puts).

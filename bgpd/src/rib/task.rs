@@ -18,7 +18,10 @@ use crate::packet::{Family, UpdateMessage};
 pub type Query = Box<dyn FnOnce(&Rib) + Send>;
 
 pub enum RibInput {
-    PeerUp(PeerInfo, Arc<Outbox>),
+    PeerUp(PeerInfo, Arc<Outbox>, super::PeerPolicy),
+    /// The peer's policy changed: re-export, and re-import if the routes as received are
+    /// kept; the reply says whether they were (else the session asks for a ROUTE-REFRESH).
+    SetPolicy(PeerId, super::PeerPolicy, Option<oneshot::Sender<bool>>),
     PeerDown(PeerId),
     /// RFC 4724 helper mode: keep the peer's paths of these families as stale.
     PeerDownGraceful(PeerId, crate::packet::FamilySet),
@@ -63,7 +66,13 @@ pub fn spawn_rib(settings: RibSettings) -> (RibHandle, JoinHandle<()>) {
         let mut rib = Rib::new(settings);
         while let Some(input) = rx.recv().await {
             match input {
-                RibInput::PeerUp(info, outbox) => rib.peer_up(info, outbox),
+                RibInput::PeerUp(info, outbox, policy) => rib.peer_up(info, outbox, policy),
+                RibInput::SetPolicy(id, policy, reply) => {
+                    let soft = rib.set_policy(id, policy);
+                    if let Some(r) = reply {
+                        let _ = r.send(soft);
+                    }
+                }
                 RibInput::PeerDown(id) => rib.peer_down(id),
                 RibInput::PeerDownGraceful(id, keep) => rib.peer_down_graceful(id, &keep),
                 RibInput::SweepStale(id, f) => rib.sweep_stale(id, f),

@@ -50,6 +50,8 @@ pub struct PeerSettings {
     pub admin_down: bool,
     /// RFC 4456: the peer is our route-reflector client.
     pub rr_client: bool,
+    /// Import/export policy, prefix limit, soft reconfiguration.
+    pub policy: crate::rib::PeerPolicy,
 }
 
 impl PeerSettings {
@@ -135,6 +137,8 @@ pub enum PeerCommand {
     /// Reset the session: Cease 6/4 (administrative reset), or with `hard` the RFC 8538 Hard
     /// Reset (6/9) that also flushes graceful-restart state; then start again.
     Reset { hard: bool },
+    /// The neighbor's policy changed (reload): apply it without resetting the session.
+    SetPolicy(crate::rib::PeerPolicy),
 }
 
 /// A snapshot of a peer, published on every change.

@@ -228,6 +228,28 @@ impl Peer {
             }
             PeerCommand::Incoming(stream, from) => self.incoming(stream, from).await,
             PeerCommand::Shutdown { .. } => {}
+            PeerCommand::SetPolicy(policy) => {
+                self.settings.policy = policy.clone();
+                if self.fsm.state() != State::Established {
+                    return;
+                }
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                self.rib
+                    .send(RibInput::SetPolicy(self.settings.peer_id, policy, Some(tx)))
+                    .await;
+                let soft = rx.await.unwrap_or(true);
+                let refresh = self.negotiated.as_ref().is_some_and(|n| n.route_refresh);
+                if !soft && refresh {
+                    // RFC 2918: get the routes again to run them through the new policy.
+                    for f in self.status.families.clone() {
+                        info!(peer = %self.settings.endpoint.address, family = %f, "policy changed: requesting a route refresh");
+                        let m = crate::packet::route_refresh::RouteRefreshMessage::new(f);
+                        self.send(&Message::RouteRefresh(m)).await;
+                    }
+                } else if !soft {
+                    warn!(peer = %self.settings.endpoint.address, "policy changed but the peer has no route refresh and soft reconfiguration inbound is off: the new import policy applies to new routes only");
+                }
+            }
             PeerCommand::Reset { hard } => {
                 let reset =
                     NotificationMessage::new(code::CEASE, cease::ADMINISTRATIVE_RESET, Vec::new());
@@ -282,22 +304,17 @@ impl Peer {
                     self.candidate = Some(Candidate { conn, open: None });
                 }
             }
-            State::Established if self.negotiated.as_ref().is_some_and(|n| n.graceful_restart) => {
-                // RFC 4724 §4.2: a new connection from a restarting peer ends the old session.
-                info!(peer = %from, "new connection from an established peer (graceful restart)");
-                self.event(Event::TcpConnectionFails).await;
-                self.conn = None;
-                if self.fsm.state() == State::Idle {
-                    self.event(Event::AutomaticStart).await;
-                }
-                if matches!(self.fsm.state(), State::Connect | State::Active) {
-                    if let Some(h) = self.connecting.take() {
-                        h.abort();
-                    }
-                    self.attach(conn);
-                    self.event(Event::TcpConnectionConfirmed).await;
-                } else {
+            State::Established if self.peer_preserves_forwarding() => {
+                // RFC 4724 §4.2: a peer that restarted may connect before we notice the old
+                // session is gone. Only a peer whose Graceful Restart capability lists families
+                // (it has forwarding state to keep, as FRR's "NSF mode") is taken for restarting,
+                // and only once the new connection brings a valid OPEN: a stray connection must
+                // not end a working session.
+                if self.candidate.is_some() {
                     conn.close();
+                } else {
+                    info!(peer = %from, "new connection from an established peer: waiting for its OPEN");
+                    self.candidate = Some(Candidate { conn, open: None });
                 }
             }
             _ => {
@@ -711,7 +728,9 @@ impl Peer {
         };
         let outbox = Outbox::new();
         self.outbox = Some(outbox.clone());
-        self.rib.send(RibInput::PeerUp(info, outbox)).await;
+        self.rib
+            .send(RibInput::PeerUp(info, outbox, self.settings.policy.clone()))
+            .await;
         if self.gr.restart_deadline.take().is_some() {
             // RFC 4724 §4.2: after the restart, stale routes of a family stay until its
             // End-of-RIB only if the new OPEN says the forwarding state was kept (F bit);
@@ -746,6 +765,12 @@ impl Peer {
                 } => Some((*restart_flags, *restart_time, families.clone())),
                 _ => None,
             })
+    }
+
+    /// Graceful restart was negotiated and the peer's capability lists address families.
+    fn peer_preserves_forwarding(&self) -> bool {
+        self.negotiated.as_ref().is_some_and(|n| n.graceful_restart)
+            && !self.peer_gr_families(false).is_empty()
     }
 
     /// The families of the peer's GR capability (with `forwarding`, only those with F set).
@@ -832,6 +857,15 @@ impl Peer {
         if self.fsm.state() != State::Established {
             return;
         }
+        if let Some((f, max)) = outbox.take_limit() {
+            // RFC 4486 §4: Cease 6/1 with AFI (2), SAFI (1) and the limit (4) as data.
+            let mut data = f.afi.to_u16().to_be_bytes().to_vec();
+            data.push(f.safi.to_u8());
+            data.extend_from_slice(&max.to_be_bytes());
+            let n = NotificationMessage::new(code::CEASE, cease::MAX_PREFIXES, data);
+            self.event(Event::AutomaticStop(n)).await;
+            return;
+        }
         let items = outbox.take(BATCH);
         let mut routes: Vec<OutRoute> = Vec::with_capacity(items.len());
         let mut messages: Vec<Bytes> = Vec::new();
@@ -898,10 +932,12 @@ impl Peer {
                     if let Some(c) = self.candidate.as_mut() {
                         c.open = Some(open.clone());
                     }
-                    if matches!(self.fsm.state(), State::OpenSent | State::OpenConfirm) {
-                        self.resolve_collision(open.bgp_id).await;
-                    } else {
-                        self.drop_candidate().await;
+                    match self.fsm.state() {
+                        State::OpenSent | State::OpenConfirm => {
+                            self.resolve_collision(open.bgp_id).await
+                        }
+                        State::Established => self.peer_restarted(open).await,
+                        _ => self.drop_candidate().await,
                     }
                 }
                 Ok(Message::Keepalive) => {}
@@ -917,6 +953,37 @@ impl Peer {
                 }
             }
         }
+    }
+
+    /// RFC 4724 §4.2: the peer sent a valid OPEN on a new connection while our session with
+    /// it is Established: it restarted. The old session ends as a TCP failure would (its
+    /// routes are kept stale when graceful restart was negotiated) and the new connection
+    /// becomes the session.
+    async fn peer_restarted(&mut self, open: OpenMessage) {
+        let Some(cand) = self.candidate.take() else {
+            return;
+        };
+        info!(
+            peer = %self.settings.endpoint.address,
+            "the peer restarted (OPEN on a new connection): replacing the old session"
+        );
+        self.event(Event::TcpConnectionFails).await;
+        self.event(Event::ManualStart).await;
+        if let Some(h) = self.connecting.take() {
+            h.abort();
+        }
+        if !matches!(self.fsm.state(), State::Connect | State::Active) {
+            cand.conn.close();
+            return;
+        }
+        self.attach(cand.conn);
+        self.event(Event::TcpConnectionConfirmed).await;
+        self.accept_open(&open);
+        self.event(Event::BgpOpen {
+            hold_time: open.hold_time,
+            bgp_id: open.bgp_id,
+        })
+        .await;
     }
 
     async fn drop_candidate(&mut self) {

@@ -4,6 +4,7 @@ use super::*;
 use crate::packet::attribute::{
     AsPath, AttrValue, MpNlri, MpReach, MpUnreach, PathAttribute, attr_type,
 };
+use crate::rib::PeerPolicy;
 use crate::rib::outbox::OutItem;
 
 fn settings() -> RibSettings {
@@ -88,9 +89,9 @@ fn key(p: &str) -> RouteKey {
 fn a_reflector_passes_client_routes_to_other_clients_with_rr_attributes() {
     let mut rib = Rib::new(settings());
     let (o1, o2, o3) = (Outbox::new(), Outbox::new(), Outbox::new());
-    rib.peer_up(peer(1, 65000, true), o1.clone());
-    rib.peer_up(peer(2, 65000, true), o2.clone());
-    rib.peer_up(peer(3, 65000, false), o3.clone());
+    rib.peer_up(peer(1, 65000, true), o1.clone(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), o2.clone(), PeerPolicy::default());
+    rib.peer_up(peer(3, 65000, false), o3.clone(), PeerPolicy::default());
     for o in [&o1, &o2, &o3] {
         let eors = o.take(100);
         assert_eq!(eors.len(), 4, "one End-of-RIB per family");
@@ -122,8 +123,8 @@ fn a_reflector_passes_client_routes_to_other_clients_with_rr_attributes() {
 fn routes_looping_back_to_us_are_not_used() {
     let mut rib = Rib::new(settings());
     let o = Outbox::new();
-    rib.peer_up(peer(1, 65000, true), Outbox::new());
-    rib.peer_up(peer(2, 65000, true), o.clone());
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), o.clone(), PeerPolicy::default());
     o.take(100);
     let ours = PathAttribute::new(AttrValue::OriginatorId(Ipv4Addr::new(1, 1, 1, 1)));
     rib.update(1, &announce(&["2001:db8:9::/48"], "fd00::1", vec![ours]));
@@ -132,7 +133,7 @@ fn routes_looping_back_to_us_are_not_used() {
     assert!(routes(&o).is_empty());
     assert_eq!(rib.stats.rejected, 2);
     // eBGP AS loop
-    rib.peer_up(peer(4, 65004, false), Outbox::new());
+    rib.peer_up(peer(4, 65004, false), Outbox::new(), PeerPolicy::default());
     let looped = PathAttribute::new(AttrValue::AsPath(AsPath::sequence(vec![65004, 65000])));
     let mut u = announce(&["2001:db8:7::/48"], "fd00::4", vec![]);
     u.attributes[2] = looped;
@@ -147,9 +148,9 @@ fn routes_looping_back_to_us_are_not_used() {
 fn best_path_changes_and_falls_back_when_a_peer_goes_down() {
     let mut rib = Rib::new(settings());
     let o = Outbox::new();
-    rib.peer_up(peer(1, 65000, true), Outbox::new());
-    rib.peer_up(peer(2, 65000, true), Outbox::new());
-    rib.peer_up(peer(3, 65000, true), o.clone());
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), Outbox::new(), PeerPolicy::default());
+    rib.peer_up(peer(3, 65000, true), o.clone(), PeerPolicy::default());
     o.take(100);
     let lp = |v| PathAttribute::new(AttrValue::LocalPref(v));
     rib.update(1, &announce(&["2001:db8:5::/48"], "fd00::1", vec![lp(100)]));
@@ -184,7 +185,7 @@ fn local_routes_go_to_everyone_with_next_hop_self_and_a_new_peer_gets_the_table(
     );
     rib.originate(Family::IPV4_UNICAST, &Nlri::new(net), attrs);
     let o = Outbox::new();
-    rib.peer_up(peer(4, 65004, false), o.clone());
+    rib.peer_up(peer(4, 65004, false), o.clone(), PeerPolicy::default());
     let items = o.take(100);
     let (k, state) = items
         .iter()
@@ -211,8 +212,8 @@ fn local_routes_go_to_everyone_with_next_hop_self_and_a_new_peer_gets_the_table(
 fn unchanged_best_paths_are_not_resent() {
     let mut rib = Rib::new(settings());
     let o = Outbox::new();
-    rib.peer_up(peer(1, 65000, true), Outbox::new());
-    rib.peer_up(peer(2, 65000, true), o.clone());
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), o.clone(), PeerPolicy::default());
     o.take(100);
     let u = announce(&["2001:db8:1::/48", "2001:db8:2::/48"], "fd00::1", vec![]);
     rib.update(1, &u);
@@ -233,8 +234,8 @@ fn unchanged_best_paths_are_not_resent() {
 fn graceful_restart_keeps_stale_paths_until_end_of_rib_and_sweeps_the_rest() {
     let mut rib = Rib::new(settings());
     let o = Outbox::new();
-    rib.peer_up(peer(1, 65000, true), Outbox::new());
-    rib.peer_up(peer(2, 65000, true), o.clone());
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), o.clone(), PeerPolicy::default());
     o.take(100);
     rib.update(
         1,
@@ -253,7 +254,7 @@ fn graceful_restart_keeps_stale_paths_until_end_of_rib_and_sweeps_the_rest() {
             .stale
     );
     // It comes back and re-announces one route: that one is fresh again.
-    rib.peer_up(peer(1, 65000, true), Outbox::new());
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
     rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
     assert_eq!(rib.stale_paths(1), 1);
     assert!(routes(&o).is_empty(), "same attributes: nothing to send");
@@ -267,8 +268,8 @@ fn graceful_restart_keeps_stale_paths_until_end_of_rib_and_sweeps_the_rest() {
 fn a_restart_that_never_comes_back_is_swept_by_the_timer() {
     let mut rib = Rib::new(settings());
     let o = Outbox::new();
-    rib.peer_up(peer(1, 65000, true), Outbox::new());
-    rib.peer_up(peer(2, 65000, true), o.clone());
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), o.clone(), PeerPolicy::default());
     o.take(100);
     rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
     routes(&o);
@@ -281,7 +282,7 @@ fn a_restart_that_never_comes_back_is_swept_by_the_timer() {
     assert_eq!(routes(&o), vec![("2001:db8:1::/48".to_string(), false)]);
     assert!(rib.peer_info(1).is_none());
     // Families not in the GR capability go at once.
-    rib.peer_up(peer(1, 65000, true), Outbox::new());
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
     rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
     routes(&o);
     rib.peer_down_graceful(1, &[Family::IPV4_UNICAST].into_iter().collect());
@@ -292,8 +293,8 @@ fn a_restart_that_never_comes_back_is_swept_by_the_timer() {
 fn route_refresh_resends_the_family_between_markers() {
     let mut rib = Rib::new(settings());
     let o = Outbox::new();
-    rib.peer_up(peer(1, 65000, true), Outbox::new());
-    rib.peer_up(peer(2, 65000, true), o.clone());
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), o.clone(), PeerPolicy::default());
     o.take(100);
     rib.update(
         1,
@@ -319,4 +320,108 @@ fn route_refresh_resends_the_family_between_markers() {
     );
     rib.refresh(2, Family::IPV4_UNICAST, false);
     assert!(o.take(100).is_empty(), "nothing advertised in that family");
+}
+
+#[test]
+fn import_and_export_policies_and_rfc8212() {
+    use crate::policy::{Policy, Set, Statement, StatementAction};
+    let mut rib = Rib::new(settings());
+    let (o_ebgp, o_ibgp) = (Outbox::new(), Outbox::new());
+    // An import policy that sets local-pref 300 on 2001:db8:1::/48-like routes from peer 1.
+    let import = Policy::new(
+        "lp",
+        vec![Statement {
+            set: Set {
+                local_pref: Some(300),
+                ..Default::default()
+            },
+            action: StatementAction::Accept,
+            ..Default::default()
+        }],
+    );
+    let p1 = PeerPolicy {
+        import: Some(Arc::new(import)),
+        ..Default::default()
+    };
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), p1);
+    // eBGP peer without a policy under RFC 8212: gets nothing.
+    let strict = PeerPolicy {
+        ebgp_requires_policy: true,
+        ..Default::default()
+    };
+    rib.peer_up(peer(4, 65004, false), o_ebgp.clone(), strict);
+    rib.peer_up(peer(2, 65000, true), o_ibgp.clone(), PeerPolicy::default());
+    o_ebgp.take(100);
+    o_ibgp.take(100);
+    rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
+    let best = rib
+        .entry(Family::IPV6_UNICAST, &key("2001:db8:1::/48"))
+        .unwrap()
+        .best_path()
+        .unwrap()
+        .clone();
+    assert_eq!(best.attrs.decision.local_pref, Some(300));
+    assert!(
+        routes(&o_ebgp).is_empty(),
+        "RFC 8212: no export policy, nothing to an eBGP peer"
+    );
+    assert_eq!(routes(&o_ibgp).len(), 1);
+    // Routes from an eBGP peer without an import policy are not used either.
+    rib.update(4, &announce(&["2001:db8:4::/48"], "fd00::4", vec![]));
+    assert!(
+        rib.entry(Family::IPV6_UNICAST, &key("2001:db8:4::/48"))
+            .is_none()
+    );
+    assert_eq!(rib.stats.rejected_by_policy, 1);
+    // Giving the eBGP peer an accept-all export policy sends it the route.
+    let open = PeerPolicy {
+        export: Some(Arc::new(Policy::accept_all())),
+        ebgp_requires_policy: true,
+        ..Default::default()
+    };
+    rib.set_policy(4, open);
+    assert_eq!(routes(&o_ebgp), vec![("2001:db8:1::/48".to_string(), true)]);
+}
+
+#[test]
+fn max_prefixes_teardown_signals_the_session() {
+    use crate::config::MaxPrefixesAction;
+    let mut rib = Rib::new(settings());
+    let o = Outbox::new();
+    let limited = PeerPolicy {
+        max_prefixes: Some((1, MaxPrefixesAction::Teardown)),
+        ..Default::default()
+    };
+    rib.peer_up(peer(1, 65000, true), o.clone(), limited);
+    rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
+    assert_eq!(o.take_limit(), None);
+    rib.update(1, &announce(&["2001:db8:2::/48"], "fd00::1", vec![]));
+    assert_eq!(o.take_limit(), Some((Family::IPV6_UNICAST, 1)));
+    assert_eq!(rib.accepted(1), vec![(Family::IPV6_UNICAST, 2)]);
+}
+
+#[test]
+fn soft_reconfiguration_reapplies_a_changed_import_policy() {
+    use crate::policy::Policy;
+    let mut rib = Rib::new(settings());
+    let soft = PeerPolicy {
+        soft_reconfiguration_inbound: true,
+        import: Some(Arc::new(Policy::reject_all())),
+        ..Default::default()
+    };
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), soft.clone());
+    rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
+    assert!(
+        rib.entry(Family::IPV6_UNICAST, &key("2001:db8:1::/48"))
+            .is_none()
+    );
+    let open = PeerPolicy {
+        import: None,
+        ..soft
+    };
+    assert!(rib.set_policy(1, open), "routes as received were kept");
+    assert!(
+        rib.entry(Family::IPV6_UNICAST, &key("2001:db8:1::/48"))
+            .is_some()
+    );
 }

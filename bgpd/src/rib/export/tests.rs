@@ -95,6 +95,7 @@ fn reflection_adds_originator_and_cluster_list_and_keeps_the_rest() {
         Source::Peer(&c1),
         &c2,
         &a,
+        ExportMarks::default(),
     )
     .unwrap();
     assert_eq!(out.decision.originator_id, Some(c1.bgp_id));
@@ -122,6 +123,7 @@ fn reflection_adds_originator_and_cluster_list_and_keeps_the_rest() {
         Source::Peer(&c2),
         &c1,
         &out,
+        ExportMarks::default(),
     );
     let again = again.unwrap();
     assert_eq!(again.decision.originator_id, Some(c1.bgp_id));
@@ -149,6 +151,7 @@ fn ebgp_export_prepends_and_strips() {
         Source::Peer(&from),
         &to,
         &a,
+        ExportMarks::default(),
     )
     .unwrap();
     assert_eq!(out.as_path().unwrap().to_string(), "65000 65001");
@@ -181,9 +184,29 @@ fn prepend_handles_sets_and_empty_paths() {
 fn ipv4_over_ipv6_needs_extended_next_hop() {
     let a = attrs(vec![]);
     let mut to = peer(2, 65002, false);
-    assert!(export_attrs(&settings(), Family::IPV4_UNICAST, Source::Local, &to, &a).is_some());
+    assert!(
+        export_attrs(
+            &settings(),
+            Family::IPV4_UNICAST,
+            Source::Local,
+            &to,
+            &a,
+            ExportMarks::default()
+        )
+        .is_some()
+    );
     to.extended_nexthop = FamilySet::new();
-    assert!(export_attrs(&settings(), Family::IPV4_UNICAST, Source::Local, &to, &a).is_none());
+    assert!(
+        export_attrs(
+            &settings(),
+            Family::IPV4_UNICAST,
+            Source::Local,
+            &to,
+            &a,
+            ExportMarks::default()
+        )
+        .is_none()
+    );
 }
 
 #[test]
@@ -211,4 +234,29 @@ fn well_known_communities() {
         &peer(3, 65000, false),
         &na
     ));
+}
+
+#[test]
+fn policy_marks_keep_the_next_hop_and_the_med_toward_ebgp() {
+    let a = attrs(vec![]);
+    let from = peer(1, 65001, false);
+    let to = peer(2, 65002, false);
+    let marks = ExportMarks {
+        keep_next_hop: true,
+        keep_med: true,
+    };
+    let out = export_attrs(
+        &settings(),
+        Family::IPV6_UNICAST,
+        Source::Peer(&from),
+        &to,
+        &a,
+        marks,
+    )
+    .unwrap();
+    assert_eq!(
+        out.next_hop.unwrap().global,
+        "fd00::7".parse::<IpAddr>().unwrap()
+    );
+    assert_eq!(out.decision.med, Some(5));
 }

@@ -1,0 +1,243 @@
+//! The RIB's change feed and read-only summaries for the API and metrics.
+//!
+//! Every run of the decision process on a prefix ([`super::core::Rib`]'s `reselect`) calls
+//! [`Feed::publish`] with the entry and the new selection, and one [`RouteChange`] (the best
+//! path now, or none) goes on a `tokio::sync::broadcast` channel. Nothing is
+//! built while nobody watches (one atomic load per decision run), and publishing never blocks
+//! the RIB task: a watcher that falls more than [`FEED_CAPACITY`] changes behind loses the
+//! oldest ones and is told so by its receiver (`RecvError::Lagged`).
+//!
+//! A watcher subscribes from inside the RIB task (through [`super::RibHandle::query`]) and can
+//! take a snapshot of the best paths in the same closure, so that no change falls between the
+//! snapshot and the feed.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use tokio::sync::broadcast;
+
+use super::core::{Entry, Rib, RouteKey};
+use super::decision::{Reason, Selection};
+use super::path::{LOCAL_PEER, Path, PeerInfo};
+use crate::packet::Family;
+
+/// How many changes a watcher may fall behind before it loses some.
+pub const FEED_CAPACITY: usize = 8192;
+
+/// The families the RIB holds tables for.
+pub const FAMILIES: [Family; 4] = [
+    Family::IPV4_UNICAST,
+    Family::IPV6_UNICAST,
+    Family::IPV4_VPN,
+    Family::IPV6_VPN,
+];
+
+/// A prefix's best path, as the feed and the snapshots report it.
+#[derive(Clone, Debug)]
+pub struct BestPath {
+    pub path: Path,
+    /// The neighbor it came from; `None` for our own routes.
+    pub neighbor: Option<IpAddr>,
+    pub reason: Reason,
+}
+
+/// A prefix's best path changed: `best` is the new one, or `None` when the prefix is gone.
+#[derive(Clone, Debug)]
+pub struct RouteChange {
+    pub family: Family,
+    pub key: RouteKey,
+    pub best: Option<BestPath>,
+}
+
+/// The sending side of the feed, owned by the RIB.
+pub struct Feed {
+    tx: broadcast::Sender<RouteChange>,
+}
+
+impl Default for Feed {
+    fn default() -> Self {
+        Feed {
+            tx: broadcast::Sender::new(FEED_CAPACITY),
+        }
+    }
+}
+
+impl Feed {
+    /// A new watcher: it sees every change published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<RouteChange> {
+        self.tx.subscribe()
+    }
+
+    /// How many watchers there are.
+    pub fn watchers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
+    /// The decision process ran on `key`: `sel` is the new selection over `entry.paths`, and
+    /// `peers[i]` is the peer of `entry.paths[i]`. Published on every run while someone
+    /// watches (the best path may be the same as before when only another path changed: the
+    /// RIB replaces paths in place, so the feed cannot tell a re-announcement from no change;
+    /// a duplicate event is possible, a missed change is not).
+    pub fn publish(
+        &self,
+        family: Family,
+        key: &RouteKey,
+        entry: &Entry,
+        sel: Option<&Selection>,
+        peers: &[PeerInfo],
+    ) {
+        if self.tx.receiver_count() == 0 {
+            return;
+        }
+        let best = sel.and_then(|s| {
+            let path = entry.paths.get(s.best)?;
+            Some(BestPath {
+                path: path.clone(),
+                neighbor: peers
+                    .get(s.best)
+                    .map(|p| p.address)
+                    .filter(|_| path.peer != LOCAL_PEER),
+                reason: s.reason,
+            })
+        });
+        // No receiver left between the check and now is not an error.
+        let _ = self.tx.send(RouteChange {
+            family,
+            key: *key,
+            best,
+        });
+    }
+}
+
+/// The best path of every prefix of `family` (a snapshot for a new watcher), in prefix order.
+pub fn best_routes(rib: &Rib, family: Family) -> Vec<RouteChange> {
+    let Some(table) = rib.table(family) else {
+        return Vec::new();
+    };
+    let mut out: Vec<RouteChange> = table
+        .iter()
+        .filter_map(|(k, e)| {
+            let sel = e.best.as_ref()?;
+            let path = e.paths.get(sel.best)?;
+            Some(RouteChange {
+                family,
+                key: *k,
+                best: Some(BestPath {
+                    path: path.clone(),
+                    neighbor: neighbor_of(rib, path),
+                    reason: sel.reason,
+                }),
+            })
+        })
+        .collect();
+    out.sort_by_key(|c| c.key);
+    out
+}
+
+/// The neighbor a path came from (`None` for our own routes).
+pub fn neighbor_of(rib: &Rib, path: &Path) -> Option<IpAddr> {
+    if path.peer == LOCAL_PEER {
+        return None;
+    }
+    rib.peer_info(path.peer).map(|p| p.address)
+}
+
+/// Sizes of the RIB for metrics: per family, the prefixes and the paths.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RibSizes {
+    /// (family, prefixes, paths).
+    pub tables: Vec<(Family, usize, usize)>,
+    /// Paths in the Loc-RIB per neighbor and family (the routes accepted from it).
+    pub accepted: HashMap<(IpAddr, Family), usize>,
+    /// Routes in each established neighbor's Adj-RIB-Out, per family.
+    pub advertised: HashMap<(IpAddr, Family), usize>,
+    pub attribute_sets: usize,
+    pub decision_runs: u64,
+    pub rejected: u64,
+    pub watchers: usize,
+}
+
+/// Count the tables (one pass over every path).
+pub fn sizes(rib: &Rib) -> RibSizes {
+    let mut s = RibSizes {
+        attribute_sets: rib.attribute_sets(),
+        decision_runs: rib.stats.decision_runs,
+        rejected: rib.stats.rejected,
+        watchers: rib.watch.watchers(),
+        ..RibSizes::default()
+    };
+    for f in FAMILIES {
+        let Some(t) = rib.table(f) else {
+            s.tables.push((f, 0, 0));
+            continue;
+        };
+        let mut paths = 0;
+        for e in t.values() {
+            paths += e.paths.len();
+            for p in &e.paths {
+                if let Some(n) = neighbor_of(rib, p) {
+                    *s.accepted.entry((n, f)).or_default() += 1;
+                }
+            }
+        }
+        s.tables.push((f, t.len(), paths));
+    }
+    for (peer, k) in rib.adj_out_keys() {
+        *s.advertised.entry((peer.address, k.family)).or_default() += 1;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::rib::RibSettings;
+    use crate::rib::path::PathAttrs;
+
+    fn rib() -> Rib {
+        Rib::new(RibSettings {
+            local_as: 65001,
+            router_id: Ipv4Addr::new(10, 0, 0, 1),
+            cluster_id: Ipv4Addr::new(10, 0, 0, 1),
+            decision: Default::default(),
+        })
+    }
+
+    #[test]
+    fn originate_and_withdraw_are_published() {
+        let mut rib = rib();
+        let mut rx = rib.watch.subscribe();
+        let (f, n, a) = crate::daemon::local_network("10.1.0.0/24".parse().expect("net"));
+        rib.originate(f, &n, a);
+        let c = rx.try_recv().expect("an event");
+        assert_eq!(c.family, Family::IPV4_UNICAST);
+        assert_eq!(c.key.prefix.to_string(), "10.1.0.0/24");
+        let best = c.best.expect("best");
+        assert_eq!(best.neighbor, None);
+        assert_eq!(best.reason, Reason::OnlyPath);
+        assert_eq!(best_routes(&rib, f).len(), 1);
+        rib.withdraw_local(f, &n);
+        let c = rx.try_recv().expect("an event");
+        assert!(c.best.is_none());
+        assert!(rx.try_recv().is_err());
+        assert!(best_routes(&rib, f).is_empty());
+    }
+
+    #[test]
+    fn nothing_is_built_without_watchers() {
+        let mut rib = rib();
+        let (f, n, a) = crate::daemon::local_network("10.1.0.0/24".parse().expect("net"));
+        rib.originate(f, &n, a.clone());
+        let mut rx = rib.watch.subscribe();
+        assert_eq!(rib.watch.watchers(), 1);
+        // Same route again: re-selected and reported again.
+        rib.originate(f, &n, a);
+        assert!(rx.try_recv().is_ok());
+        let s = sizes(&rib);
+        assert_eq!(s.tables[0], (Family::IPV4_UNICAST, 1, 1));
+        assert_eq!(s.watchers, 1);
+        let _ = PathAttrs::new(Vec::new(), None);
+    }
+}
