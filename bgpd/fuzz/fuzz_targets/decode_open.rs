@@ -8,12 +8,21 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|body: &[u8]| {
     match decode_open(body) {
-        Err(e) => assert!((1..=7).contains(&e.code), "NOTIFICATION code {}: {e}", e.code),
+        Err(e) => assert!(
+            (1..=7).contains(&e.code),
+            "NOTIFICATION code {}: {e}",
+            e.code
+        ),
         Ok(open) => {
             let mut out = BytesMut::new();
             encode_open(&open, &mut out);
             let again = decode_open(&out);
-            assert_eq!(again.as_ref(), Ok(&open), "re-encoded OPEN {:02x?}", &out[..]);
+            assert_eq!(
+                again.as_ref(),
+                Ok(&open),
+                "re-encoded OPEN {:02x?}",
+                &out[..]
+            );
         }
     }
 });

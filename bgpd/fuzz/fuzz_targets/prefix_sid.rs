@@ -11,6 +11,11 @@ fuzz_target!(|value: &[u8]| {
         let mut out = BytesMut::new();
         encode_prefix_sid(&p, &mut out);
         let again = decode_prefix_sid(&out);
-        assert_eq!(again.as_ref(), Ok(&p), "re-encoded Prefix-SID {:02x?}", &out[..]);
+        assert_eq!(
+            again.as_ref(),
+            Ok(&p),
+            "re-encoded Prefix-SID {:02x?}",
+            &out[..]
+        );
     }
 });

@@ -2,9 +2,7 @@
 //! mirrored context) to a message that decodes to an equal UPDATE.
 #![no_main]
 
-use bgpd::packet::{
-    EncodeContext, Message, decode_message, encode_to_vec, msg_type,
-};
+use bgpd::packet::{EncodeContext, Message, decode_message, encode_to_vec, msg_type};
 use bgpd_fuzz::{check, contexts, with_header};
 use libfuzzer_sys::fuzz_target;
 

@@ -39,12 +39,19 @@ pub fn with_header(kind: u8, body: &[u8]) -> Option<Vec<u8>> {
 ///   message has octets (no allocation out of proportion to the input).
 pub fn check(result: &Result<Message, MessageError>, len: usize) {
     match result {
-        Err(e) => assert!((1..=7).contains(&e.code), "NOTIFICATION code {}: {e}", e.code),
+        Err(e) => assert!(
+            (1..=7).contains(&e.code),
+            "NOTIFICATION code {}: {e}",
+            e.code
+        ),
         Ok(Message::Update(u)) => {
             for e in &u.errors {
                 assert_ne!(e.action, ErrorAction::SessionReset, "{e:?}");
                 if e.action == ErrorAction::AfiSafiDisable {
-                    assert!(e.family.is_some(), "AFI/SAFI disable without a family: {e:?}");
+                    assert!(
+                        e.family.is_some(),
+                        "AFI/SAFI disable without a family: {e:?}"
+                    );
                 }
             }
             let prefixes = u.withdrawn.len()
