@@ -47,6 +47,7 @@
 //!
 //! Unknown keys are errors so that a typo fails loudly instead of silently taking a default.
 
+mod api;
 mod error;
 mod policy;
 mod resolve;
@@ -57,6 +58,7 @@ mod walk;
 
 use std::path::Path;
 
+pub use api::{ApiConfig, ApiTls, DEFAULT_SOCKET, MetricsConfig};
 pub use error::{ConfigError, ConfigErrors};
 pub use types::{
     AddPathMode, Config, GlobalConfig, MaxPrefixesAction, NeighborConfig, RequiredCapability,

@@ -20,6 +20,8 @@ const SECTIONS: &[&str] = &[
     "neighbors",
     "policies",
     "prefix_lists",
+    "api",
+    "metrics",
 ];
 const GLOBAL_KEYS: &[&str] = &[
     "asn",
@@ -39,6 +41,7 @@ pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config>
     let mut global = None;
     let (mut groups, mut neighbors, mut lists, mut policies) = (None, Vec::new(), None, None);
     let mut saw_global = false;
+    let (mut api, mut metrics) = (Default::default(), Default::default());
     for section in root.table("a table", errs).unwrap_or_default() {
         match section.name() {
             "global" => {
@@ -53,6 +56,8 @@ pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config>
             }
             "prefix_lists" => lists = Some(section),
             "policies" => policies = Some(section),
+            "api" => api = super::api::read_api(&section, errs),
+            "metrics" => metrics = super::api::read_metrics(&section, errs),
             _ => section.unknown(SECTIONS, errs),
         }
     }
@@ -71,6 +76,8 @@ pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config>
             global,
             neighbors,
             policies: Arc::new(defined.policies),
+            api,
+            metrics,
         }),
         _ => None,
     }

@@ -18,6 +18,10 @@ pub struct Config {
     /// Every policy and prefix list (`[[policies.NAME]]`, `[prefix_lists.NAME]`), compiled,
     /// with the built-ins `accept-all` and `reject-all`.
     pub policies: Arc<Policies>,
+    /// `[api]`: the gRPC API server.
+    pub api: super::ApiConfig,
+    /// `[metrics]`: the Prometheus exporter.
+    pub metrics: super::MetricsConfig,
 }
 
 impl Config {
