@@ -1,6 +1,7 @@
 //! sidra's BGP daemon library: wire codec, and (as they land) FSM, sessions, RIB, policy, the SRv6
 //! service and the API server.
 
+pub mod api;
 pub mod capture;
 pub mod config;
 pub mod daemon;
@@ -10,3 +11,4 @@ pub mod packet;
 pub mod policy;
 pub mod rib;
 pub mod session;
+pub mod telemetry;

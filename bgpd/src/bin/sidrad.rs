@@ -115,33 +115,45 @@ fn main() -> ExitCode {
                 return ExitCode::from(1);
             }
         };
-        tokio::spawn(reload_on_sighup(args.config.clone(), daemon.handle()));
+        // The operator surface: metrics, the gRPC API, reload (SIGHUP and the API).
+        let reloader =
+            bgpd::api::Reloader::new(Some(args.config.clone()), config.clone(), daemon.handle());
+        if let Some(addr) = config.metrics.listen {
+            if let Err(e) = bgpd::telemetry::install(addr) {
+                error!("{e}");
+                return ExitCode::from(1);
+            }
+            tokio::spawn(bgpd::telemetry::refresher(daemon.handle()));
+        }
+        let api = match bgpd::api::ApiServer::start(&config.api, daemon.handle(), reloader.clone())
+            .await
+        {
+            Ok(a) => a,
+            Err(e) => {
+                error!("{e}");
+                return ExitCode::from(1);
+            }
+        };
+        tokio::spawn(reload_on_sighup(reloader));
         daemon.run(shutdown_signal()).await;
+        api.stop().await;
         info!("sidrad stopped");
         ExitCode::SUCCESS
     })
 }
 
 /// SIGHUP: read the configuration file again and apply it; a file with problems is refused
-/// with every problem logged, and the running configuration stays.
-async fn reload_on_sighup(path: PathBuf, handle: bgpd::daemon::DaemonHandle) {
+/// with every problem logged, and the running configuration stays (the API's Reload does the
+/// same through the same [`bgpd::api::Reloader`]).
+async fn reload_on_sighup(reloader: bgpd::api::Reloader) {
     use tokio::signal::unix::{SignalKind, signal};
     let Ok(mut hup) = signal(SignalKind::hangup()) else {
         return;
     };
     while hup.recv().await.is_some() {
-        info!(file = %path.display(), "SIGHUP: reloading the configuration");
-        match config::load(&path) {
-            Err(errs) => {
-                for e in errs.iter() {
-                    error!("reload refused: {e}");
-                }
-            }
-            Ok(c) => match handle.reload(c).await {
-                Ok(r) => info!(?r, "reload applied"),
-                Err(e) => error!("reload refused: {e}"),
-            },
-        }
+        info!("SIGHUP received");
+        // Every outcome is logged by the reloader.
+        let _ = reloader.reload().await;
     }
 }
 

@@ -70,10 +70,11 @@ impl Connection {
         let (ftx, frames) = mpsc::channel(QUEUE);
         let (writer, wrx) = mpsc::channel(QUEUE);
         let max_len = Arc::new(AtomicUsize::new(MAX_MESSAGE_LEN));
-        let reader = tokio::spawn(read_loop(rd, ftx, max_len.clone()));
+        let counters = crate::telemetry::MessageCounters::new(remote.ip());
+        let reader = tokio::spawn(read_loop(rd, ftx, max_len.clone(), counters.clone()));
         // The writer is not aborted with the connection: it flushes a final NOTIFICATION and
         // ends by itself (bounded by WRITE_TIMEOUT).
-        tokio::spawn(write_loop(wr, wrx));
+        tokio::spawn(write_loop(wr, wrx, counters));
         Ok(Connection {
             direction,
             remote,
@@ -117,7 +118,12 @@ impl Drop for Connection {
     }
 }
 
-async fn read_loop(mut rd: OwnedReadHalf, tx: mpsc::Sender<ReadEvent>, max_len: Arc<AtomicUsize>) {
+async fn read_loop(
+    mut rd: OwnedReadHalf,
+    tx: mpsc::Sender<ReadEvent>,
+    max_len: Arc<AtomicUsize>,
+    counters: crate::telemetry::MessageCounters,
+) {
     let mut buf = BytesMut::with_capacity(64 * 1024);
     loop {
         // Hand out every whole message already buffered.
@@ -125,6 +131,7 @@ async fn read_loop(mut rd: OwnedReadHalf, tx: mpsc::Sender<ReadEvent>, max_len: 
             match frame_len(&buf, max_len.load(Ordering::Relaxed)) {
                 Ok(Some(len)) if buf.len() >= len => {
                     let frame = buf.split_to(len);
+                    counters.received(&frame);
                     if tx.send(ReadEvent::Frame(frame)).await.is_err() {
                         return;
                     }
@@ -157,12 +164,16 @@ async fn read_loop(mut rd: OwnedReadHalf, tx: mpsc::Sender<ReadEvent>, max_len: 
     }
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<WriteCmd>) {
+async fn write_loop(
+    mut wr: OwnedWriteHalf,
+    mut rx: mpsc::Receiver<WriteCmd>,
+    counters: crate::telemetry::MessageCounters,
+) {
     while let Some(cmd) = rx.recv().await {
         match cmd {
             WriteCmd::Message(m) => {
                 match tokio::time::timeout(WRITE_TIMEOUT, wr.write_all(&m)).await {
-                    Ok(Ok(())) => {}
+                    Ok(Ok(())) => counters.sent(&m),
                     _ => return,
                 }
             }
