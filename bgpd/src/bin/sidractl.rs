@@ -1,11 +1,28 @@
 //! `sidractl`: the sidra operator CLI.
 //!
-//! Today it has one subcommand, `decode`, which reads BGP messages offline (hex, a file of hex
-//! lines, or a packet capture) and prints them as text or JSON lines. The subcommands that talk to
-//! the daemon over gRPC (`neighbor`, `rib`, `srv6`, `node`, `watch`) come with the API server.
+//! ```text
+//! sidractl neighbor [ADDR]                      neighbors (a table), or one in detail
+//! sidractl neighbor ADDR enable|disable [--message M]|reset [--hard]|delete
+//! sidractl neighbor ADDR add --remote-as N [...]
+//! sidractl rib [-a FAMILY] [PREFIX] [--longer] [--neighbor ADDR] [--all-paths]
+//! sidractl watch [-a FAMILY]... [--initial]     best-path changes as they happen
+//! sidractl reload                               the configuration file, as SIGHUP
+//! sidractl decode --hex|--file|--pcap ...       BGP messages, offline
+//! ```
 //!
-//! Exit status: 0 when all input was read (malformed messages are reported, not fatal: finding
-//! them is what the tool is for), 2 for bad usage or unreadable input.
+//! Every command but `decode` talks to sidrad only through its gRPC API (`sidra.v1`): the unix
+//! socket `/run/sidra/sidrad.sock` by default (`--socket PATH`), or `--addr http(s)://HOST:PORT`
+//! (TLS with `--tls-ca`, and a client certificate with `--tls-cert`/`--tls-key`). Output is a
+//! table for people, or with `--json` the API's messages as JSON (one object per line for
+//! `watch`).
+//!
+//! `decode` reads BGP messages offline (hex, a file of hex lines, or a packet capture) and prints
+//! them as text or JSON lines.
+//!
+//! Exit status: 0 on success (for `decode`: all input was read; malformed messages are
+//! reported, not fatal: finding them is what the tool is for); 1 when sidrad cannot be reached
+//! or refuses the request (the gRPC status is printed, e.g. `NOT_FOUND: no neighbor 192.0.2.9
+//! is configured`); 2 for bad usage or unreadable input.
 
 use std::fmt::Display;
 use std::io::{self, BufWriter, Read, Write};
@@ -23,15 +40,164 @@ use serde_json::{Map, Value};
 #[derive(Parser, Debug)]
 #[command(name = "sidractl", version, about = "sidra operator CLI")]
 struct Cli {
+    #[command(flatten)]
+    conn: ConnArgs,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Decode BGP messages from hex, a file of hex lines, or a pcap/pcapng capture.
+    /// Neighbors: list them, show one, or change one (enable, disable, reset, add, delete).
+    Neighbor(NeighborArgs),
+    /// Routes of the Loc-RIB: the best path of each prefix (or every path), with attributes,
+    /// the SRv6 SID and why the best path won.
+    Rib(RibArgs),
+    /// Best-path changes as they happen (until interrupted).
+    Watch(WatchArgs),
+    /// Reload sidrad's configuration file (as SIGHUP does).
+    Reload(JsonArgs),
+    /// Decode BGP messages from hex, a file of hex lines, or a pcap/pcapng capture (offline).
     Decode(DecodeArgs),
-    // Later, over the daemon's gRPC API: Neighbor, Rib, Srv6, Node, Watch.
+}
+
+/// How to reach sidrad.
+#[derive(Args, Debug)]
+struct ConnArgs {
+    /// sidrad's API socket.
+    #[arg(long, global = true, value_name = "PATH", default_value = bgpd::config::DEFAULT_SOCKET)]
+    socket: PathBuf,
+    /// sidrad's API over TCP instead: http://HOST:PORT, or https://HOST:PORT for TLS.
+    #[arg(long, global = true, value_name = "URL")]
+    addr: Option<String>,
+    /// The CA certificate (PEM) that signed sidrad's certificate (https).
+    #[arg(long, global = true, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+    /// A client certificate (PEM), for a sidrad that requires one (api.client_ca).
+    #[arg(long, global = true, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// The client certificate's key (PEM).
+    #[arg(long, global = true, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// The name in sidrad's certificate, when it is not the host of --addr.
+    #[arg(long, global = true, value_name = "NAME")]
+    tls_domain: Option<String>,
+    /// Seconds to wait for sidrad.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5)]
+    timeout: u64,
+}
+
+#[derive(Args, Debug)]
+struct JsonArgs {
+    /// Print JSON (the API's messages, field names as in sidra.proto).
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    args_conflicts_with_subcommands = false,
+    subcommand_negates_reqs = true
+)]
+struct NeighborArgs {
+    /// The neighbor's address; without it, every neighbor.
+    address: Option<String>,
+    #[command(subcommand)]
+    action: Option<NeighborAction>,
+    #[command(flatten)]
+    out: JsonArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum NeighborAction {
+    /// Start the session of a disabled neighbor.
+    Enable,
+    /// Stop the session with a Cease (Administrative Shutdown) and keep it down.
+    Disable {
+        /// The shutdown communication sent to the neighbor (RFC 9003, at most 255 bytes).
+        #[arg(long, short)]
+        message: Option<String>,
+    },
+    /// Reset the session (Cease, Administrative Reset), then start it again.
+    Reset {
+        /// RFC 8538 Hard Reset: also flush graceful-restart state.
+        #[arg(long)]
+        hard: bool,
+    },
+    /// Configure a new neighbor at run time (until the next reload of a file without it).
+    Add(Box<AddArgs>),
+    /// Stop the session (Cease, Peer De-configured) and forget the neighbor.
+    Delete,
+}
+
+#[derive(Args, Debug)]
+struct AddArgs {
+    #[arg(long, value_name = "AS")]
+    remote_as: u32,
+    #[arg(long)]
+    description: Option<String>,
+    /// ipv4-unicast, ipv6-unicast, ipv4-vpn, ipv6-vpn (repeatable; default: the IP unicast
+    /// families).
+    #[arg(long = "family", value_name = "FAMILY")]
+    families: Vec<String>,
+    #[arg(long)]
+    port: Option<u32>,
+    #[arg(long)]
+    passive: bool,
+    #[arg(long, value_name = "SECONDS")]
+    hold_time: Option<u32>,
+    #[arg(long, value_name = "ADDR")]
+    local_address: Option<String>,
+    #[arg(long)]
+    route_reflector_client: bool,
+    /// Add it disabled.
+    #[arg(long)]
+    disabled: bool,
+    /// A policy defined in the configuration file.
+    #[arg(long, value_name = "NAME")]
+    import_policy: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    export_policy: Option<String>,
+    /// Read the TCP-MD5 password from this environment variable (never from the command line).
+    #[arg(long, value_name = "VAR")]
+    password_env: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct RibArgs {
+    /// The address family.
+    #[arg(
+        short = 'a',
+        long,
+        value_name = "FAMILY",
+        default_value = "ipv4-unicast"
+    )]
+    family: String,
+    /// Only this prefix (or the host prefix of an address).
+    prefix: Option<String>,
+    /// With PREFIX: also the prefixes inside it.
+    #[arg(long)]
+    longer: bool,
+    /// Only paths from this neighbor ("local": our own routes).
+    #[arg(long, value_name = "ADDR")]
+    neighbor: Option<String>,
+    /// Every path of each prefix, not only the best.
+    #[arg(long)]
+    all_paths: bool,
+    #[command(flatten)]
+    out: JsonArgs,
+}
+
+#[derive(Args, Debug)]
+struct WatchArgs {
+    /// Only this family (repeatable; default: all).
+    #[arg(short = 'a', long = "family", value_name = "FAMILY")]
+    families: Vec<String>,
+    /// First the current best paths, then the changes.
+    #[arg(long)]
+    initial: bool,
+    #[command(flatten)]
+    out: JsonArgs,
 }
 
 #[derive(Args, Debug)]
@@ -88,6 +254,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Decode(args) => decode(&args),
+        command => return remote(&cli.conn, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -95,6 +262,208 @@ fn main() -> ExitCode {
             eprintln!("sidractl: {msg}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Run a command against sidrad's API; exit 1 if it cannot be reached or refuses.
+fn remote(conn: &ConnArgs, command: Command) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sidractl: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run_remote(conn, command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("sidractl: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn print(text: &str) -> Result<(), String> {
+    let mut out = io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(format!("writing output: {e}")),
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T, pretty: bool) -> Result<String, String> {
+    let s = if pretty {
+        serde_json::to_string_pretty(v)
+    } else {
+        serde_json::to_string(v)
+    };
+    s.map_err(|e| format!("JSON output: {e}"))
+}
+
+async fn run_remote(conn: &ConnArgs, command: Command) -> Result<(), String> {
+    use bgpd::api::client::{Target, TlsFiles, connect, status_text};
+    use bgpd::api::render;
+    use sidra_proto::v1 as pb;
+    use sidra_proto::v1::config_service_client::ConfigServiceClient;
+    use sidra_proto::v1::neighbor_service_client::NeighborServiceClient;
+    use sidra_proto::v1::rib_service_client::RibServiceClient;
+
+    let target = match &conn.addr {
+        Some(a) => Target::Url(a.clone()),
+        None => Target::Socket(conn.socket.clone()),
+    };
+    let tls = TlsFiles {
+        ca: conn.tls_ca.clone(),
+        cert: conn.tls_cert.clone(),
+        key: conn.tls_key.clone(),
+        domain: conn.tls_domain.clone(),
+    };
+    let channel = connect(&target, &tls, std::time::Duration::from_secs(conn.timeout)).await?;
+    let st = |s: tonic::Status| status_text(&s);
+    match command {
+        Command::Neighbor(args) => {
+            let mut c = NeighborServiceClient::new(channel);
+            let addr = args.address.clone().unwrap_or_default();
+            let one = match (&args.address, args.action) {
+                (None, Some(_)) => {
+                    return Err("neighbor ADDR ACTION: the address is missing".into());
+                }
+                (None, None) => {
+                    let r = c
+                        .list_neighbors(pb::ListNeighborsRequest {})
+                        .await
+                        .map_err(st)?
+                        .into_inner();
+                    return if args.out.json {
+                        print(&json(&r, true)?)
+                    } else {
+                        print(&render::neighbors_table(&r.neighbors))
+                    };
+                }
+                (Some(_), None) => {
+                    c.get_neighbor(pb::GetNeighborRequest { address: addr })
+                        .await
+                }
+                (Some(_), Some(NeighborAction::Enable)) => {
+                    c.enable_neighbor(pb::EnableNeighborRequest { address: addr })
+                        .await
+                }
+                (Some(_), Some(NeighborAction::Disable { message })) => {
+                    c.disable_neighbor(pb::DisableNeighborRequest {
+                        address: addr,
+                        message: message.unwrap_or_default(),
+                    })
+                    .await
+                }
+                (Some(_), Some(NeighborAction::Reset { hard })) => {
+                    c.reset_neighbor(pb::ResetNeighborRequest {
+                        address: addr,
+                        hard,
+                    })
+                    .await
+                }
+                (Some(_), Some(NeighborAction::Delete)) => {
+                    c.delete_neighbor(pb::DeleteNeighborRequest {
+                        address: addr.clone(),
+                    })
+                    .await
+                    .map_err(st)?;
+                    return if args.out.json {
+                        print(&json(&serde_json::json!({ "deleted": addr }), false)?)
+                    } else {
+                        print(&format!("neighbor {addr} deleted"))
+                    };
+                }
+                (Some(_), Some(NeighborAction::Add(a))) => {
+                    let password = match &a.password_env {
+                        None => None,
+                        Some(var) => Some(std::env::var(var).map_err(|_| {
+                            format!("--password-env {var}: the variable is not set")
+                        })?),
+                    };
+                    c.add_neighbor(pb::AddNeighborRequest {
+                        address: addr,
+                        remote_as: a.remote_as,
+                        description: a.description,
+                        families: a.families,
+                        passive: a.passive.then_some(true),
+                        port: a.port,
+                        hold_time: a.hold_time,
+                        local_address: a.local_address,
+                        route_reflector_client: a.route_reflector_client.then_some(true),
+                        shutdown: a.disabled.then_some(true),
+                        password,
+                        import_policy: a.import_policy,
+                        export_policy: a.export_policy,
+                        ..Default::default()
+                    })
+                    .await
+                }
+            }
+            .map_err(st)?
+            .into_inner();
+            if args.out.json {
+                print(&json(&one, true)?)
+            } else {
+                print(&render::neighbor_detail(&one))
+            }
+        }
+        Command::Rib(args) => {
+            let mut c = RibServiceClient::new(channel);
+            let r = c
+                .list_routes(pb::ListRoutesRequest {
+                    family: args.family,
+                    prefix: args.prefix.unwrap_or_default(),
+                    longer_prefixes: args.longer,
+                    neighbor: args.neighbor.unwrap_or_default(),
+                    all_paths: args.all_paths,
+                })
+                .await
+                .map_err(st)?
+                .into_inner();
+            if args.out.json {
+                print(&json(&r, true)?)
+            } else {
+                print(&render::routes_table(&r.routes))
+            }
+        }
+        Command::Watch(args) => {
+            let mut c = RibServiceClient::new(channel);
+            let mut stream = c
+                .watch_routes(pb::WatchRoutesRequest {
+                    families: args.families,
+                    initial: args.initial,
+                })
+                .await
+                .map_err(st)?
+                .into_inner();
+            while let Some(e) = stream.message().await.map_err(st)? {
+                if args.out.json {
+                    print(&json(&e, false)?)?;
+                } else {
+                    print(&render::event_line(&e))?;
+                }
+            }
+            Ok(())
+        }
+        Command::Reload(out) => {
+            let mut c = ConfigServiceClient::new(channel);
+            let r = c
+                .reload(pb::ReloadRequest {})
+                .await
+                .map_err(st)?
+                .into_inner();
+            if out.json {
+                print(&json(&r, true)?)
+            } else {
+                print(&render::reload_text(&r))
+            }
+        }
+        Command::Decode(_) => Err("decode runs offline".into()),
     }
 }
 
