@@ -118,3 +118,73 @@ impl Tcpdump {
         Ok(self.file.clone())
     }
 }
+
+/// A path attribute as it is on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawAttribute {
+    pub flags: u8,
+    pub type_code: u8,
+    pub value: Vec<u8>,
+}
+
+/// The path attributes of a whole UPDATE message (header included), read straight from the bytes
+/// (RFC 4271 §4.3), without any decoding of their values; `None` if `msg` is not a well-formed
+/// UPDATE.
+pub fn raw_attributes(msg: &[u8]) -> Option<Vec<RawAttribute>> {
+    let u16_at = |b: &[u8], i: usize| -> Option<usize> {
+        Some(usize::from(u16::from_be_bytes([
+            *b.get(i)?,
+            *b.get(i + 1)?,
+        ])))
+    };
+    if msg.get(18) != Some(&2) {
+        return None;
+    }
+    let body = msg.get(19..)?;
+    let withdrawn = u16_at(body, 0)?;
+    let attrs_len = u16_at(body, 2 + withdrawn)?;
+    let mut attrs = body.get(4 + withdrawn..4 + withdrawn + attrs_len)?;
+    let mut out = Vec::new();
+    while !attrs.is_empty() {
+        let (flags, type_code) = (*attrs.first()?, *attrs.get(1)?);
+        let (len, start) = if flags & 0x10 != 0 {
+            (u16_at(attrs, 2)?, 4)
+        } else {
+            (usize::from(*attrs.get(2)?), 3)
+        };
+        out.push(RawAttribute {
+            flags,
+            type_code,
+            value: attrs.get(start..start + len)?.to_vec(),
+        });
+        attrs = &attrs[start + len..];
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_attributes_of_an_update() {
+        // ORIGIN IGP, empty AS_PATH, an extended-length unknown attribute, one IPv4 NLRI.
+        let mut m = vec![0xff; 16];
+        let attrs = [0x40, 1, 1, 0, 0x40, 2, 0, 0xd0, 0xf0, 0, 2, 0xab, 0xcd];
+        let nlri = [24, 198, 18, 1];
+        let len = 19 + 2 + 2 + attrs.len() + nlri.len();
+        m.extend_from_slice(&(len as u16).to_be_bytes());
+        m.push(2);
+        m.extend_from_slice(&[0, 0, 0, attrs.len() as u8]);
+        m.extend_from_slice(&attrs);
+        m.extend_from_slice(&nlri);
+        let got = raw_attributes(&m).unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[2].flags, 0xd0);
+        assert_eq!(got[2].type_code, 0xf0);
+        assert_eq!(got[2].value, vec![0xab, 0xcd]);
+        assert!(raw_attributes(&m[..m.len() - 8]).is_none());
+        m[18] = 4;
+        assert!(raw_attributes(&m).is_none());
+    }
+}

@@ -3,6 +3,7 @@
 //! BIRD has no JSON output: helpers parse `show protocols` and return `show route all` text.
 
 use std::fmt::Write as _;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -12,6 +13,81 @@ use crate::cmd::{self, run};
 use crate::error::{Error, Result};
 use crate::process::Daemon;
 use crate::wait::{Check, wait_until};
+
+/// Settings of a [`Bird::protocol`] block beyond its session.
+#[derive(Clone, Debug, Default)]
+pub struct BirdOptions {
+    /// `rr client`: the neighbor is our route-reflector client.
+    pub rr_client: bool,
+    /// `rr cluster id`.
+    pub rr_cluster_id: Option<Ipv4Addr>,
+    /// `graceful restart on`.
+    pub graceful_restart: bool,
+}
+
+/// One route of `show route all`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BirdRoute {
+    pub prefix: String,
+    /// The protocol it came from (`p1`, `static1`, ...).
+    pub protocol: String,
+    /// The primary (best) route of its prefix (`*`).
+    pub primary: bool,
+    /// The attribute lines, e.g. (`BGP.next_hop`, `fd00::2`), (`BGP.originator_id`, `192.0.2.2`).
+    pub attrs: Vec<(String, String)>,
+}
+
+impl BirdRoute {
+    /// The value of attribute `name` (`BGP.local_pref`, ...).
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The routes of `birdc show route all` text. A route line starts at column 0 with the prefix
+/// (or with blanks for another route of the same prefix) and holds `[PROTOCOL ...]`; the
+/// attribute lines that follow are `NAME: VALUE`.
+pub fn parse_routes(text: &str) -> Vec<BirdRoute> {
+    const KINDS: &[&str] = &["unicast", "blackhole", "unreachable", "prohibited"];
+    let mut routes: Vec<BirdRoute> = Vec::new();
+    let mut prefix = String::new();
+    for line in text.lines() {
+        let indented = line.starts_with(char::is_whitespace);
+        let mut words = line.split_whitespace();
+        let (first, second) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        let route_line = match line.find('[') {
+            Some(_) if !indented && first.contains('/') && KINDS.contains(&second) => {
+                prefix = first.to_string();
+                true
+            }
+            Some(_) => indented && KINDS.contains(&first),
+            None => false,
+        };
+        if route_line {
+            let open = line.find('[').unwrap_or(0);
+            let rest = &line[open + 1..];
+            routes.push(BirdRoute {
+                prefix: prefix.clone(),
+                protocol: rest.split_whitespace().next().unwrap_or("").to_string(),
+                primary: rest.contains("] *"),
+                attrs: Vec::new(),
+            });
+        } else if let (true, Some(r), Some((k, v))) =
+            (indented, routes.last_mut(), line.trim().split_once(": "))
+        {
+            r.attrs.push((k.trim().to_string(), v.trim().to_string()));
+        } else if let (true, Some(r)) = (indented, routes.last_mut())
+            && let Some(k) = line.trim().strip_suffix(':')
+        {
+            // An empty value (`BGP.as_path:` of a route from inside the AS).
+            r.attrs.push((k.to_string(), String::new()));
+        }
+    }
+    routes
+}
 
 /// A running bird.
 #[derive(Debug)]
@@ -67,6 +143,62 @@ impl Bird {
                 }
                 other => return Err(Error::Other(format!("bird: unsupported family {other}"))),
             }
+        }
+        let _ = writeln!(c, "}}");
+        Ok(c)
+    }
+
+    /// A bird.conf with router id `router_id`, `extra` at top level (e.g. `protocol static`
+    /// blocks) and the `protocols` (from [`Bird::protocol`]).
+    pub fn config_multi(router_id: Ipv4Addr, extra: &str, protocols: &[String]) -> String {
+        let mut c = format!("router id {router_id};\nprotocol device {{ }}\n{extra}\n");
+        for p in protocols {
+            c.push_str(p);
+        }
+        c
+    }
+
+    /// One `protocol bgp NAME` block for `s` with the settings of `o`, with the fast timers of
+    /// interop.md §10 (unicast families only, next hops taken as directly connected).
+    pub fn protocol(s: &Session, name: &str, o: &BirdOptions) -> Result<String> {
+        let mut c = String::new();
+        let _ = writeln!(c, "protocol bgp {name} {{");
+        let _ = writeln!(c, "  local {} as {};", s.local_addr, s.local_as);
+        let _ = writeln!(c, "  neighbor {} as {};", s.peer_addr, s.peer_as);
+        if s.local_as == s.peer_as {
+            let _ = writeln!(c, "  direct;");
+        }
+        let _ = writeln!(
+            c,
+            "  hold time 9;\n  keepalive time 3;\n  startup hold time 9;"
+        );
+        let _ = writeln!(
+            c,
+            "  connect retry time 1;\n  connect delay time 1;\n  error wait time 1,10;"
+        );
+        if s.passive {
+            let _ = writeln!(c, "  passive on;");
+        }
+        if o.rr_client {
+            let _ = writeln!(c, "  rr client;");
+        }
+        if let Some(id) = o.rr_cluster_id {
+            let _ = writeln!(c, "  rr cluster id {id};");
+        }
+        if o.graceful_restart {
+            let _ = writeln!(c, "  graceful restart on;");
+        }
+        for f in &s.families {
+            let (channel, enh) = match *f {
+                super::IPV4_UNICAST if s.peer_addr.is_ipv6() => ("ipv4", " extended next hop on;"),
+                super::IPV4_UNICAST => ("ipv4", ""),
+                super::IPV6_UNICAST => ("ipv6", ""),
+                other => return Err(Error::Other(format!("bird: unsupported family {other}"))),
+            };
+            let _ = writeln!(
+                c,
+                "  {channel} {{ import all; export all; gateway direct;{enh} }};"
+            );
         }
         let _ = writeln!(c, "}}");
         Ok(c)

@@ -5,7 +5,7 @@
 //! (interop.md §3.1). Queries go through `vtysh --vty_socket DIR`.
 
 use std::fmt::Write as _;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -17,6 +17,34 @@ use crate::cmd::{self, run};
 use crate::error::{Error, Result};
 use crate::process::Daemon;
 use crate::wait::{Check, wait_until};
+
+/// RIB settings of an FRR config ([`Frr::config_with`]); everything is off by default.
+#[derive(Clone, Debug, Default)]
+pub struct FrrOptions {
+    /// `bgp cluster-id`.
+    pub cluster_id: Option<Ipv4Addr>,
+    /// Neighbors that are our route-reflector clients (in every family they carry).
+    pub rr_clients: Vec<IpAddr>,
+    /// `network PREFIX [route-map NAME]` lines, each put in the unicast family of its prefix.
+    pub networks: Vec<String>,
+    /// `bgp graceful-restart` (restarting-speaker and helper mode).
+    pub graceful_restart: Option<FrrGracefulRestart>,
+    /// Lines added inside `router bgp`, before the address families.
+    pub bgp_extra: String,
+    /// Lines added inside the `address-family` block of a family (sidra family name).
+    pub family_extra: Vec<(&'static str, String)>,
+    /// Top-level lines after `router bgp` (route-maps, prefix lists).
+    pub trailer: String,
+}
+
+/// FRR's graceful restart settings (`bgp graceful-restart ...`).
+#[derive(Clone, Debug)]
+pub struct FrrGracefulRestart {
+    pub restart_time: u16,
+    pub stalepath_time: Option<u16>,
+    /// `preserve-fw-state`: the F bit for every family of our capability.
+    pub preserve_fw_state: bool,
+}
 
 /// A running zebra + bgpd pair (bgpd is stopped first).
 #[derive(Debug)]
@@ -72,6 +100,82 @@ impl Frr {
             );
             let _ = writeln!(c, " exit-address-family");
         }
+        Ok(c)
+    }
+
+    /// A bgpd.conf with several sessions (the first one gives the AS and router id) and the RIB
+    /// settings of `o`, with the fast timers of interop.md §10 on every neighbor.
+    pub fn config_with(sessions: &[Session], hostname: &str, o: &FrrOptions) -> Result<String> {
+        let first = sessions
+            .first()
+            .ok_or_else(|| Error::Other("frr: a config needs a session".into()))?;
+        let mut c = String::new();
+        let _ = writeln!(c, "hostname {hostname}\nrouter bgp {}", first.local_as);
+        let _ = writeln!(c, " bgp router-id {}", first.router_id);
+        for l in [
+            "no bgp default ipv4-unicast",
+            "no bgp network import-check",
+            "no bgp ebgp-requires-policy",
+            "coalesce-time 0",
+            "timers bgp 3 9",
+        ] {
+            let _ = writeln!(c, " {l}");
+        }
+        if let Some(id) = o.cluster_id {
+            let _ = writeln!(c, " bgp cluster-id {id}");
+        }
+        if let Some(gr) = &o.graceful_restart {
+            let _ = writeln!(c, " bgp graceful-restart");
+            let _ = writeln!(c, " bgp graceful-restart restart-time {}", gr.restart_time);
+            if let Some(t) = gr.stalepath_time {
+                let _ = writeln!(c, " bgp graceful-restart stalepath-time {t}");
+            }
+            if gr.preserve_fw_state {
+                let _ = writeln!(c, " bgp graceful-restart preserve-fw-state");
+            }
+        }
+        for s in sessions {
+            let p = s.peer_addr;
+            let _ = writeln!(c, " neighbor {p} remote-as {}", s.peer_as);
+            let _ = writeln!(c, " neighbor {p} timers connect 1");
+            let _ = writeln!(c, " neighbor {p} advertisement-interval 0");
+            let _ = writeln!(c, " neighbor {p} update-source {}", s.local_addr);
+            if p.is_ipv6() {
+                let _ = writeln!(c, " neighbor {p} capability extended-nexthop");
+            }
+            if s.passive {
+                let _ = writeln!(c, " neighbor {p} passive");
+            }
+        }
+        c.push_str(&o.bgp_extra);
+        let mut families: Vec<&str> = Vec::new();
+        for f in sessions.iter().flat_map(|s| s.families.iter()) {
+            if !families.contains(f) {
+                families.push(f);
+            }
+        }
+        for f in families {
+            let _ = writeln!(c, " address-family {}", af_line(f)?);
+            for s in sessions.iter().filter(|s| s.families.contains(&f)) {
+                let _ = writeln!(c, "  neighbor {} activate", s.peer_addr);
+                if o.rr_clients.contains(&s.peer_addr) {
+                    let _ = writeln!(c, "  neighbor {} route-reflector-client", s.peer_addr);
+                }
+            }
+            for n in &o.networks {
+                let v6 = n.split_whitespace().next().is_some_and(|p| p.contains(':'));
+                if (f == super::IPV6_UNICAST && v6) || (f == super::IPV4_UNICAST && !v6) {
+                    let _ = writeln!(c, "  network {n}");
+                }
+            }
+            for (family, lines) in &o.family_extra {
+                if *family == f {
+                    c.push_str(lines);
+                }
+            }
+            let _ = writeln!(c, " exit-address-family");
+        }
+        c.push_str(&o.trailer);
         Ok(c)
     }
 

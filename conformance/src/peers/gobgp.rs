@@ -4,7 +4,7 @@
 //! the other side connect.
 
 use std::fmt::Write as _;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -56,6 +56,37 @@ pub struct GoBgpOptions {
     pub password: Option<String>,
 }
 
+/// One neighbor of a [`GoBgp::config_multi`] config.
+#[derive(Clone, Debug)]
+pub struct GoBgpNeighbor {
+    pub session: Session,
+    /// The neighbor is our route-reflector client; the value is our cluster id.
+    pub rr_client: Option<Ipv4Addr>,
+    /// Graceful restart (helper and restarting speaker) with this restart time, for every
+    /// family of the session.
+    pub graceful_restart: Option<u16>,
+}
+
+impl GoBgpNeighbor {
+    pub fn new(session: Session) -> GoBgpNeighbor {
+        GoBgpNeighbor {
+            session,
+            rr_client: None,
+            graceful_restart: None,
+        }
+    }
+
+    pub fn rr_client(mut self, cluster_id: Ipv4Addr) -> Self {
+        self.rr_client = Some(cluster_id);
+        self
+    }
+
+    pub fn graceful_restart(mut self, restart_time: u16) -> Self {
+        self.graceful_restart = Some(restart_time);
+        self
+    }
+}
+
 impl GoBgp {
     /// A gobgpd TOML config for one session.
     pub fn config(s: &Session) -> Result<String> {
@@ -100,6 +131,69 @@ impl GoBgp {
                 "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]"
             );
             let _ = writeln!(c, "      afi-safi-name = \"{}\"", family_name(f)?);
+        }
+        Ok(c)
+    }
+
+    /// A gobgpd TOML config with several neighbors (the first one's session gives the AS, router
+    /// id and listen address) and their RIB settings.
+    pub fn config_multi(neighbors: &[GoBgpNeighbor]) -> Result<String> {
+        let first = &neighbors
+            .first()
+            .ok_or_else(|| Error::Other("gobgp: a config needs a neighbor".into()))?
+            .session;
+        let mut c = String::new();
+        let _ = writeln!(
+            c,
+            "[global.config]\n  as = {}\n  router-id = \"{}\"",
+            first.local_as, first.router_id
+        );
+        let _ = writeln!(c, "  local-address-list = [\"{}\"]", first.local_addr);
+        for n in neighbors {
+            let s = &n.session;
+            let _ = writeln!(c, "\n[[neighbors]]\n  [neighbors.config]");
+            let _ = writeln!(
+                c,
+                "    neighbor-address = \"{}\"\n    peer-as = {}",
+                s.peer_addr, s.peer_as
+            );
+            let _ = writeln!(c, "  [neighbors.timers.config]");
+            let _ = writeln!(
+                c,
+                "    connect-retry = 1\n    hold-time = 9\n    keepalive-interval = 3"
+            );
+            let _ = writeln!(
+                c,
+                "  [neighbors.transport.config]\n    local-address = \"{}\"",
+                s.local_addr
+            );
+            if s.passive {
+                let _ = writeln!(c, "    passive-mode = true");
+            }
+            if let Some(cluster) = n.rr_client {
+                let _ = writeln!(c, "  [neighbors.route-reflector.config]");
+                let _ = writeln!(
+                    c,
+                    "    route-reflector-client = true\n    route-reflector-cluster-id = \"{cluster}\""
+                );
+            }
+            if let Some(t) = n.graceful_restart {
+                let _ = writeln!(c, "  [neighbors.graceful-restart.config]");
+                let _ = writeln!(c, "    enabled = true\n    restart-time = {t}");
+            }
+            for f in &s.families {
+                let _ = writeln!(
+                    c,
+                    "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]"
+                );
+                let _ = writeln!(c, "      afi-safi-name = \"{}\"", family_name(f)?);
+                if n.graceful_restart.is_some() {
+                    let _ = writeln!(
+                        c,
+                        "    [neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = true"
+                    );
+                }
+            }
         }
         Ok(c)
     }
@@ -158,6 +252,33 @@ impl GoBgp {
             .arg("-j"))?;
         serde_json::from_str(&out)
             .map_err(|e| Error::Other(format!("gobgp {}: {e}: {}", args.join(" "), out.trim())))
+    }
+
+    /// `gobgp ARGS` (no JSON), the output text.
+    pub fn cli(&mut self, args: &[&str]) -> Result<String> {
+        self.daemon.check_running()?;
+        let program = cmd::find(cmd::GOBGP)?;
+        let port = self.api_port.to_string();
+        run(cmd::netns_command(&self.ns, program)
+            .args(["-u", "127.0.0.1", "-p", &port])
+            .args(args))
+    }
+
+    /// Originate `prefix` in `family` (sidra name): `gobgp global rib -a AF add PREFIX ATTRS...`,
+    /// e.g. `["nexthop", "fd00::3", "med", "10", "aspath", "65010"]`. Adding a prefix again
+    /// replaces its attributes.
+    pub fn add_route(&mut self, family: &str, prefix: &str, attrs: &[&str]) -> Result<()> {
+        let af = rib_family(family)?;
+        let mut args = vec!["global", "rib", "-a", af, "add", prefix];
+        args.extend_from_slice(attrs);
+        self.cli(&args).map(drop)
+    }
+
+    /// Stop originating `prefix` (`gobgp global rib -a AF del PREFIX`).
+    pub fn del_route(&mut self, family: &str, prefix: &str) -> Result<()> {
+        let af = rib_family(family)?;
+        self.cli(&["global", "rib", "-a", af, "del", prefix])
+            .map(drop)
     }
 
     /// The session state of neighbor `addr` (`established`, `active`, ...).

@@ -164,6 +164,124 @@ impl SidradConfig {
     }
 }
 
+/// RIB settings of a sidrad config beyond [`SidradConfig`]: [`SidradConfig::render_rib`] adds
+/// them to the rendered text. Unset values keep sidrad's defaults.
+#[derive(Clone, Debug, Default)]
+pub struct SidradRib {
+    /// `global.cluster_id`.
+    pub cluster_id: Option<Ipv4Addr>,
+    /// `global.networks`: prefixes sidrad originates.
+    pub networks: Vec<String>,
+    /// `global.ebgp_requires_policy` (RFC 8212).
+    pub ebgp_requires_policy: Option<bool>,
+    /// Per-neighbor settings, by neighbor address.
+    pub neighbors: Vec<(IpAddr, SidradRibNeighbor)>,
+    /// Text appended at the end (e.g. `[[policies.NAME]]` tables).
+    pub trailer: String,
+}
+
+/// RIB settings of one `[[neighbors]]` entry.
+#[derive(Clone, Debug, Default)]
+pub struct SidradRibNeighbor {
+    pub route_reflector_client: bool,
+    pub import_policy: Option<String>,
+    pub export_policy: Option<String>,
+    pub graceful_restart: Option<bool>,
+    pub restart_time: Option<u16>,
+}
+
+impl SidradRibNeighbor {
+    /// A route-reflector client.
+    pub fn rr_client() -> Self {
+        SidradRibNeighbor {
+            route_reflector_client: true,
+            ..Default::default()
+        }
+    }
+
+    /// Import and export policy `accept-all` (what RFC 8212 asks of an eBGP neighbor).
+    pub fn accept_all() -> Self {
+        SidradRibNeighbor {
+            import_policy: Some("accept-all".into()),
+            export_policy: Some("accept-all".into()),
+            ..Default::default()
+        }
+    }
+
+    pub fn restart_time(mut self, seconds: u16) -> Self {
+        self.graceful_restart = Some(true);
+        self.restart_time = Some(seconds);
+        self
+    }
+}
+
+impl SidradRib {
+    pub fn neighbor(mut self, address: IpAddr, n: SidradRibNeighbor) -> Self {
+        self.neighbors.push((address, n));
+        self
+    }
+
+    fn global_lines(&self) -> String {
+        let mut c = String::new();
+        if let Some(id) = self.cluster_id {
+            let _ = writeln!(c, "cluster_id = \"{id}\"");
+        }
+        if !self.networks.is_empty() {
+            let n: Vec<String> = self.networks.iter().map(|p| quote(p)).collect();
+            let _ = writeln!(c, "networks = [{}]", n.join(", "));
+        }
+        if let Some(b) = self.ebgp_requires_policy {
+            let _ = writeln!(c, "ebgp_requires_policy = {b}");
+        }
+        c
+    }
+
+    fn neighbor_lines(&self, address: IpAddr) -> String {
+        let mut c = String::new();
+        for (_, n) in self.neighbors.iter().filter(|(a, _)| *a == address) {
+            if n.route_reflector_client {
+                let _ = writeln!(c, "route_reflector_client = true");
+            }
+            if let Some(p) = &n.import_policy {
+                let _ = writeln!(c, "import_policy = {}", quote(p));
+            }
+            if let Some(p) = &n.export_policy {
+                let _ = writeln!(c, "export_policy = {}", quote(p));
+            }
+            if let Some(g) = n.graceful_restart {
+                let _ = writeln!(c, "graceful_restart = {g}");
+            }
+            if let Some(t) = n.restart_time {
+                let _ = writeln!(c, "restart_time = {t}");
+            }
+        }
+        c
+    }
+}
+
+impl SidradConfig {
+    /// The TOML text of [`SidradConfig::render`] with the settings of `rib` added: the global
+    /// ones after `[global]`, each neighbor's after its `address` line.
+    pub fn render_rib(&self, rib: &SidradRib) -> String {
+        let mut out = String::new();
+        for line in self.render().lines() {
+            out.push_str(line);
+            out.push('\n');
+            if line == "[global]" {
+                out.push_str(&rib.global_lines());
+            } else if let Some(a) = line
+                .strip_prefix("address = \"")
+                .and_then(|r| r.strip_suffix('"'))
+                .and_then(|a| a.parse::<IpAddr>().ok())
+            {
+                out.push_str(&rib.neighbor_lines(a));
+            }
+        }
+        out.push_str(&rib.trailer);
+        out
+    }
+}
+
 /// One line of sidrad's JSON log (a `tracing` JSON event).
 #[derive(Clone, Debug)]
 pub struct LogLine {
@@ -304,6 +422,16 @@ impl Sidrad {
     /// DIR/sidrad.log; returns once it has configured every neighbor.
     pub fn start(ns: &str, dir: &Path, config: &SidradConfig) -> Result<Sidrad> {
         Sidrad::start_text(ns, dir, &config.render(), config.neighbors.len())
+    }
+
+    /// Like [`Sidrad::start`] with the RIB settings of `rib` (see [`SidradConfig::render_rib`]).
+    pub fn start_rib(
+        ns: &str,
+        dir: &Path,
+        config: &SidradConfig,
+        rib: &SidradRib,
+    ) -> Result<Sidrad> {
+        Sidrad::start_text(ns, dir, &config.render_rib(rib), config.neighbors.len())
     }
 
     /// Like [`Sidrad::start`] with a config text that configures `neighbors` neighbors.
@@ -717,6 +845,42 @@ mod tests {
         )
         .unwrap();
         assert_eq!(l.peer, Some("fd00::2".parse().unwrap()));
+    }
+
+    #[test]
+    fn rib_config_renders_and_loads() {
+        let s = Session {
+            local_addr: "fd00::1".parse().unwrap(),
+            local_as: 65001,
+            router_id: Ipv4Addr::new(192, 0, 2, 1),
+            peer_addr: "fd00::2".parse().unwrap(),
+            peer_as: 65001,
+            families: vec![super::super::IPV4_UNICAST, super::super::IPV6_UNICAST],
+            passive: false,
+        };
+        let other = Session {
+            peer_addr: "fd00::3".parse().unwrap(),
+            peer_as: 65002,
+            ..s.clone()
+        };
+        let config = SidradConfig::from_session(&s).neighbor(SidradNeighbor::from_session(&other));
+        let rib = SidradRib {
+            cluster_id: Some(Ipv4Addr::new(10, 255, 255, 1)),
+            networks: vec!["198.18.1.0/24".into(), "2001:db8:1::/48".into()],
+            ..Default::default()
+        }
+        .neighbor(s.peer_addr, SidradRibNeighbor::rr_client().restart_time(30))
+        .neighbor(other.peer_addr, SidradRibNeighbor::accept_all());
+        let text = config.render_rib(&rib);
+        let c = bgpd::config::load_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(c.global.cluster_id, Some(Ipv4Addr::new(10, 255, 255, 1)));
+        assert_eq!(c.global.networks.len(), 2);
+        let (a, b) = (&c.neighbors[0], &c.neighbors[1]);
+        assert!(a.route_reflector_client && !b.route_reflector_client);
+        assert_eq!(a.restart_time, 30);
+        assert!(
+            a.import_policy.is_none() && b.import_policy.is_some() && b.export_policy.is_some()
+        );
     }
 
     #[test]
