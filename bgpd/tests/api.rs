@@ -642,3 +642,112 @@ passive = true
     assert!(e.contains("is sidrad running?"), "{e}");
     node.shutdown().await;
 }
+
+/// PEM files of a test CA, a server certificate for 127.0.0.1 and localhost, and a client
+/// certificate, written to `dir`.
+fn certificates(dir: &Path) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::from_params(&ca, &ca_key);
+    let write = |name: &str, pem: String| std::fs::write(dir.join(name), pem).unwrap();
+    write("ca.pem", ca_cert.pem());
+    for (name, sans) in [
+        (
+            "server",
+            vec!["localhost".to_string(), "127.0.0.1".to_string()],
+        ),
+        ("client", vec!["sidractl".to_string()]),
+    ] {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(sans)
+            .unwrap()
+            .signed_by(&key, &issuer)
+            .unwrap();
+        write(&format!("{name}.pem"), cert.pem());
+        write(&format!("{name}.key"), key.serialize_pem());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_listener_requires_a_client_certificate() {
+    let dir = TempDir::new("tls");
+    certificates(&dir.0);
+    let d = dir.0.display();
+    let toml = format!(
+        r#"[global]
+asn = 65001
+router_id = "10.0.0.1"
+listen = []
+
+[api]
+socket = ""
+listen = "127.0.0.1:0"
+tls_cert = "{d}/server.pem"
+tls_key = "{d}/server.key"
+client_ca = "{d}/ca.pem"
+"#
+    );
+    let config = config::load_str(&toml).unwrap();
+    assert_eq!(config.api.socket, None);
+    let daemon = Daemon::start(&config).await.unwrap();
+    let handle = daemon.handle();
+    let reloader = Reloader::new(None, config.clone(), handle.clone());
+    let api = ApiServer::start(&config.api, handle, reloader)
+        .await
+        .unwrap();
+    let (stop, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(daemon.run(async move {
+        let _ = rx.await;
+    }));
+    let url = format!("https://127.0.0.1:{}", api.tcp.unwrap().port());
+    let target = Target::Url(url.clone());
+    let ca = Some(dir.0.join("ca.pem"));
+    let list = |tls: TlsFiles| {
+        let target = target.clone();
+        async move {
+            let ch = connect(&target, &tls, Duration::from_secs(5)).await?;
+            NeighborServiceClient::new(ch)
+                .list_neighbors(pb::ListNeighborsRequest {})
+                .await
+                .map(|r| r.into_inner().neighbors.len())
+                .map_err(|s| bgpd::api::client::status_text(&s))
+        }
+    };
+    // With the client certificate: served.
+    let ok = list(TlsFiles {
+        ca: ca.clone(),
+        cert: Some(dir.0.join("client.pem")),
+        key: Some(dir.0.join("client.key")),
+        domain: None,
+    })
+    .await;
+    assert_eq!(ok, Ok(0));
+    // Without one: refused (at the handshake or at the first call).
+    let refused = list(TlsFiles {
+        ca: ca.clone(),
+        ..TlsFiles::default()
+    })
+    .await;
+    assert!(refused.is_err(), "{refused:?}");
+    // Plaintext against the TLS listener: refused too.
+    let plain = connect(
+        &Target::Url(url.replace("https://", "http://")),
+        &TlsFiles::default(),
+        Duration::from_secs(5),
+    )
+    .await;
+    if let Ok(ch) = plain {
+        assert!(
+            NeighborServiceClient::new(ch)
+                .list_neighbors(pb::ListNeighborsRequest {})
+                .await
+                .is_err()
+        );
+    }
+    api.stop().await;
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+}
