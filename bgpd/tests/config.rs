@@ -583,7 +583,8 @@ fn unknown_keys_name_the_key() {
     let p = only_problem(&format!("{GLOBAL}[policy]\nx = 1\n"), "policy");
     assert_eq!(
         p,
-        "unknown key (known keys: global, neighbor_groups, neighbors, policies, prefix_lists)"
+        "unknown key (known keys: global, neighbor_groups, neighbors, policies, prefix_lists, api, \
+         metrics)"
     );
     let p = only_problem(&format!("{GLOBAL}[neighbor]\nx = 1\n"), "neighbor");
     assert_eq!(p, "unknown key (did you mean neighbors?)");
