@@ -7,6 +7,7 @@
 //! * [`wait::wait_until`]: polling with a deadline that reports the last state seen.
 //! * [`peers`]: FRR, GoBGP, BIRD and ExaBGP launchers with state and RIB queries.
 //! * [`capture::Tcpdump`]: a capture started before the session and flushed on stop.
+//! * [`routes`]: paths to a prefix as each daemon shows them, and the UPDATEs of a capture.
 //!
 //! Tests need root and the Debian packages frr, gobgpd, bird2, exabgp, tcpdump and iproute2;
 //! a missing tool is an error naming its package. Start each root test with [`require_root`].
@@ -26,6 +27,7 @@ pub mod cmd;
 pub mod error;
 pub mod peers;
 pub mod process;
+pub mod routes;
 pub mod topo;
 pub mod wait;
 
