@@ -181,7 +181,7 @@ fn gobgp_path(prefix: &str, p: &Value) -> PathView {
     v
 }
 
-/// The paths BIRD holds for `prefix` (`show route PREFIX all`). `protocols` names the BGP
+/// The paths BIRD holds for `prefix` (from `show route all`). `protocols` names the BGP
 /// protocols and their neighbors; routes of other protocols (static, ...) are taken as
 /// originated by BIRD (`from: None`).
 pub fn bird_paths(
@@ -189,7 +189,8 @@ pub fn bird_paths(
     prefix: &str,
     protocols: &[(&str, IpAddr)],
 ) -> Result<Vec<PathView>> {
-    let text = bird.routes(Some(prefix))?;
+    // The whole table: `show route PREFIX all` fails (exit 1) when the prefix is absent.
+    let text = bird.routes(None)?;
     Ok(bird::parse_routes(&text)
         .iter()
         .filter(|r| r.prefix == prefix)
