@@ -35,16 +35,12 @@ fn raw_bgp_client_helper() {
 /// in the Established state causes closing of the newly created connection". sidrad must answer
 /// it with NOTIFICATION 6/7 (Cease, Connection Collision Resolution) and keep the session.
 ///
-/// SIDRAD BUG (this test fails until it is fixed): when both OPENs carried the Graceful Restart
-/// capability, sidrad takes any new connection from the peer for a restart (RFC 4724 §4.2) and
-/// ends the Established session, even though FRR's capability lists no address family (it has no
-/// forwarding state to preserve; FRR itself treats a new connection as a restart only in "NSF
-/// mode", i.e. when the peer's capability lists families) and the old connection is healthy. In a
-/// connection collision the losing connection then tears down the winner: the extra flaps seen
-/// in sessions_collision.rs ("new connection from an established peer (graceful restart)").
-/// Nor does the new connection take over: the session's end starts the IdleHold timer, the
-/// AutomaticStart that follows is ignored while it runs, and the new connection is closed without
-/// a word, so both connections are gone.
+/// This test found a sidrad bug, fixed in 2b6a8fa: with the Graceful Restart capability in both
+/// OPENs, sidrad took any new connection from the peer for a restart (RFC 4724 §4.2) and ended
+/// the Established session at once, although FRR's capability lists no address family (no
+/// forwarding state to preserve; FRR itself does this only in "NSF mode") and the old connection
+/// was healthy; the new connection was then closed too (the IdleHold timer was running), so both
+/// were gone. In connection collisions the losing connection tore down the winner.
 #[test]
 fn stray_connection_from_an_established_peer() {
     let name = "stray_connection_from_an_established_peer";
@@ -164,7 +160,7 @@ fn stray(topo: &Topology, dir: &TestDir) -> Result<()> {
     }
     assert!(
         failures.is_empty(),
-        "SIDRAD BUG (see the test's doc):\n{}\nsidrad's log about the peer:\n{}",
+        "{}\nsidrad's log about the peer:\n{}",
         failures.join("\n"),
         sidrad.log_about(frr_addr, 12)
     );

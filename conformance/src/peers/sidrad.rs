@@ -392,7 +392,11 @@ pub struct CliRun {
 pub struct Sidrad {
     daemon: Daemon,
     config: PathBuf,
+    api_socket: Option<PathBuf>,
 }
+
+/// The longest path a unix socket address holds (`sun_path` is 108 bytes with the NUL).
+const MAX_SOCKET_PATH: usize = 107;
 
 impl Sidrad {
     /// The sidrad binary: `$SIDRAD`, else `target/<profile>/sidrad` next to the test binary.
@@ -435,10 +439,24 @@ impl Sidrad {
     }
 
     /// Like [`Sidrad::start`] with a config text that configures `neighbors` neighbors.
+    ///
+    /// Unless the text has its own `[api]` table, the API's unix socket is DIR/sidrad.sock (or
+    /// none if that path is too long for a socket): the default path is shared by every
+    /// namespace, and instances running side by side would take it from each other.
     pub fn start_text(ns: &str, dir: &Path, config: &str, neighbors: usize) -> Result<Sidrad> {
         let program = Sidrad::binary()?;
         let path = dir.join("sidrad.toml");
-        std::fs::write(&path, config).map_err(Error::io(format!("writing {}", path.display())))?;
+        let mut config = config.to_string();
+        let mut api_socket = None;
+        if !config.lines().any(|l| l.trim() == "[api]") {
+            let socket = dir.join("sidrad.sock");
+            let text = socket.display().to_string();
+            let fits = text.len() <= MAX_SOCKET_PATH;
+            let value = if fits { text.as_str() } else { "" };
+            let _ = write!(config, "\n[api]\nsocket = {}\n", quote(value));
+            api_socket = fits.then_some(socket);
+        }
+        std::fs::write(&path, &config).map_err(Error::io(format!("writing {}", path.display())))?;
         let args = vec![
             "--config".to_string(),
             path.display().to_string(),
@@ -451,6 +469,7 @@ impl Sidrad {
         let mut s = Sidrad {
             daemon,
             config: path,
+            api_socket,
         };
         wait_until(
             "sidrad to configure its neighbors",
@@ -479,6 +498,11 @@ impl Sidrad {
 
     pub fn config_path(&self) -> &Path {
         &self.config
+    }
+
+    /// The API's unix socket, when [`Sidrad::start_text`] chose it (DIR/sidrad.sock).
+    pub fn api_socket(&self) -> Option<&Path> {
+        self.api_socket.as_deref()
     }
 
     /// Every JSON line of the log so far.
