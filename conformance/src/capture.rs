@@ -24,12 +24,17 @@ impl Tcpdump {
         let program = cmd::find(cmd::TCPDUMP)?;
         // --immediate-mode: hand each packet over at once rather than per ring block, so that
         // what was seen before the stop is written; -U: write each packet as it comes.
+        // -B: with a snapshot length of 256 KiB every slot of the kernel's ring is that big, and
+        // the default 2 MiB holds 8 packets: a burst while tcpdump waits for a CPU (tests run
+        // side by side on small machines) was "dropped by kernel". 64 MiB holds 256.
         let mut args: Vec<String> = [
             "-i",
             iface,
             "-n",
             "--immediate-mode",
             "-U",
+            "-B",
+            "65536",
             "-s",
             "0",
             "-Z",

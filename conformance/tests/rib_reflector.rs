@@ -21,6 +21,13 @@
 //!    CLUSTER_LIST as optional non-transitive attributes (flags 0x80) with the right values.
 //! 3. sidrad's Loc-RIB (API) holds every client's prefixes from that client.
 //!
+//! `rib_sidrad_reflects_to_clients_and_non_clients` (prefix `rbn`) is the same bed with only
+//! FRR a client; GoBGP and BIRD are ordinary iBGP peers (non-clients). RFC 4456 §6: "A route
+//! from a Client peer: reflect to all the Non-Client peers and also to the Client peers. ... A
+//! route from a Non-Client peer: reflect to all the Client peers." So FRR gets GoBGP's and BIRD's
+//! routes and both get FRR's, but GoBGP and BIRD never get each other's (iBGP split horizon,
+//! RFC 4271 §9.2.1): absent from their RIBs and from the capture.
+//!
 //! Needs root; see `conformance::require_root`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
@@ -78,9 +85,8 @@ impl Client {
     }
 }
 
-#[test]
-fn rib_sidrad_reflects_between_frr_gobgp_bird() {
-    if !require_root("rib_sidrad_reflects_between_frr_gobgp_bird") {
+fn run(test: &str, prefix: &str, non_clients: &[&str]) {
+    if !require_root(test) {
         return;
     }
     cmd::require(&[
@@ -96,20 +102,31 @@ fn rib_sidrad_reflects_between_frr_gobgp_bird() {
     ])
     .unwrap();
     let start = Instant::now();
-    let topo = Topology::builder("rba")
+    let topo = Topology::builder(prefix)
         .node("sid")
         .node("frr")
         .node("gbp")
         .node("bird")
         .build()
         .unwrap();
-    let dir = TestDir::new("rib_reflector").unwrap();
-    if let Err(e) = scenario(&topo, &dir) {
-        panic!("rib_sidrad_reflects_between_frr_gobgp_bird: {e}");
+    let dir = TestDir::new(test).unwrap();
+    if let Err(e) = scenario(&topo, &dir, non_clients) {
+        panic!("{test}: {e}");
     }
-    eprintln!(
-        "rib_sidrad_reflects_between_frr_gobgp_bird: passed in {:.1?}",
-        start.elapsed()
+    eprintln!("{test}: passed in {:.1?}", start.elapsed());
+}
+
+#[test]
+fn rib_sidrad_reflects_between_frr_gobgp_bird() {
+    run("rib_sidrad_reflects_between_frr_gobgp_bird", "rba", &[]);
+}
+
+#[test]
+fn rib_sidrad_reflects_to_clients_and_non_clients() {
+    run(
+        "rib_sidrad_reflects_to_clients_and_non_clients",
+        "rbn",
+        &["gbp", "bird"],
     );
 }
 
@@ -172,7 +189,7 @@ fn start_clients(topo: &Topology, dir: &TestDir) -> Result<Vec<(Node, Client)>> 
     ])
 }
 
-fn scenario(topo: &Topology, dir: &TestDir) -> Result<()> {
+fn scenario(topo: &Topology, dir: &TestDir, non_clients: &[&str]) -> Result<()> {
     let sid = topo.node("sid")?;
     let sid_addr = IpAddr::V6(sid.ipv6);
     let mut capture = Tcpdump::start(
@@ -193,9 +210,20 @@ fn scenario(topo: &Topology, dir: &TestDir) -> Result<()> {
         networks: prefixes(sid.index).into_iter().map(|(_, p)| p).collect(),
         ..Default::default()
     };
-    for (n, _) in &clients {
+    for (n, _) in clients
+        .iter()
+        .filter(|(n, _)| !non_clients.contains(&n.name.as_str()))
+    {
         rib = rib.neighbor(IpAddr::V6(n.ipv6), SidradRibNeighbor::rr_client());
     }
+    let is_client = |k: u8| {
+        topo.nodes()
+            .iter()
+            .any(|n| n.index == k && n.name != "sid" && !non_clients.contains(&n.name.as_str()))
+    };
+    // RFC 4456 §6: may a route originated by node `from` reach node `to` through sidrad?
+    let reaches =
+        |from: u8, to: u8| from != to && (from == sid.index || is_client(from) || is_client(to));
     let mut sidrad = Sidrad::start_rib(&sid.ns, &dir.subdir("sidrad")?, &config, &rib)?;
 
     // 1. Every client has every other originator's routes, with the RR attributes.
@@ -203,14 +231,14 @@ fn scenario(topo: &Topology, dir: &TestDir) -> Result<()> {
         .chain(clients.iter().map(|(n, _)| (n.index, n.loopback4)))
         .collect();
     wait_until(
-        "every client to hold the other clients' and sidrad's routes, reflected",
+        "every peer to hold the routes reflected to it, and sidrad's",
         Duration::from_secs(30),
         Duration::from_millis(200),
         || {
             sidrad.daemon().check_running()?;
             let mut missing = Vec::new();
             for (node, client) in clients.iter_mut() {
-                for &(k, router_id) in originators.iter().filter(|(k, _)| *k != node.index) {
+                for &(k, router_id) in originators.iter().filter(|(k, _)| reaches(*k, node.index)) {
                     let reflected = k != sid.index;
                     for (family, prefix) in prefixes(k) {
                         let paths = client.paths(family, &prefix, sid_addr)?;
@@ -243,16 +271,19 @@ fn scenario(topo: &Topology, dir: &TestDir) -> Result<()> {
         },
     )?;
 
-    // 2a. No client holds a path from sidrad for its own prefixes.
+    // 2a. No peer holds a path from sidrad for its own prefixes, or for the prefixes of a
+    // non-client when it is a non-client itself.
     for (node, client) in clients.iter_mut() {
-        for (family, prefix) in prefixes(node.index) {
-            let paths = client.paths(family, &prefix, sid_addr)?;
-            assert!(
-                paths.iter().all(|p| p.from.is_none()),
-                "{} got its own {prefix} back: {}",
-                client.name(),
-                routes::show(&paths)
-            );
+        for &(k, _) in originators.iter().filter(|(k, _)| !reaches(*k, node.index)) {
+            for (family, prefix) in prefixes(k) {
+                let paths = client.paths(family, &prefix, sid_addr)?;
+                assert!(
+                    paths.iter().all(|p| p.from != Some(sid_addr)),
+                    "{} got {prefix} from sidrad: {}",
+                    client.name(),
+                    routes::show(&paths)
+                );
+            }
         }
     }
 
@@ -295,12 +326,14 @@ fn scenario(topo: &Topology, dir: &TestDir) -> Result<()> {
             .collect();
         let trace = routes::show_updates(&all, sid_addr, to);
         for u in &sent {
-            for (_, own) in prefixes(node.index) {
-                assert!(
-                    !u.announces(&own),
-                    "sidrad sent {} its own {own}:\n{trace}",
-                    client.name()
-                );
+            for &(k, _) in originators.iter().filter(|(k, _)| !reaches(*k, node.index)) {
+                for (_, p) in prefixes(k) {
+                    assert!(
+                        !u.announces(&p),
+                        "sidrad sent {} {p} (originated by node {k}):\n{trace}",
+                        client.name()
+                    );
+                }
             }
             for &(k, router_id) in &originators {
                 if !prefixes(k).iter().any(|(_, p)| u.announces(p)) {
@@ -314,7 +347,7 @@ fn scenario(topo: &Topology, dir: &TestDir) -> Result<()> {
             client.name(),
             sent.len()
         );
-        for &(k, _) in originators.iter().filter(|(k, _)| *k != node.index) {
+        for &(k, _) in originators.iter().filter(|(k, _)| reaches(*k, node.index)) {
             for (_, p) in prefixes(k) {
                 assert!(
                     sent.iter().any(|u| u.announces(&p)),
