@@ -620,24 +620,24 @@ impl Rib {
     /// Run the decision process for every changed prefix and export what changed.
     fn reselect(&mut self, changed: Changed) {
         let mut touched: HashSet<PeerId> = HashSet::new();
+        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for (f, k) in changed {
-            let Some(table) = self.tables.get_mut(&f) else {
+            // Select with shared borrows (no copies of the peers' info), then store.
+            let Some(e) = self.tables.get(&f).and_then(|t| t.get(&k)) else {
                 continue;
             };
-            let Some(e) = table.get_mut(&k) else { continue };
-            let infos: Vec<PeerInfo> = e
+            let infos: Vec<&PeerInfo> = e
                 .paths
                 .iter()
                 .map(|p| {
                     if p.peer == LOCAL_PEER {
-                        self.local.clone()
+                        &self.local
                     } else {
                         self.peers
                             .get(&p.peer)
                             .map(|s| &s.info)
                             .or_else(|| self.stale_peers.get(&p.peer))
-                            .cloned()
-                            .unwrap_or_else(|| self.local.clone())
+                            .unwrap_or(&self.local)
                     }
                 })
                 .collect();
@@ -651,17 +651,23 @@ impl Rib {
                     igp_cost: None,
                 })
                 .collect();
-            self.stats.decision_runs += 1;
             let sel = select(&cands, &self.settings.decision);
             self.watch.publish(f, &k, e, sel.as_ref(), &infos);
-            e.best = sel;
-            if e.paths.is_empty() {
-                table.remove(&k);
+            drop(cands);
+            drop(infos);
+            self.stats.decision_runs += 1;
+            if let Some(table) = self.tables.get_mut(&f) {
+                match table.get_mut(&k) {
+                    Some(e) if e.paths.is_empty() => {
+                        table.remove(&k);
+                    }
+                    Some(e) => e.best = sel,
+                    None => {}
+                }
             }
-            let ids: Vec<PeerId> = self.peers.keys().copied().collect();
-            for id in ids {
-                if self.export_to(id, f, &k) {
-                    touched.insert(id);
+            for id in &ids {
+                if self.export_to(*id, f, &k) {
+                    touched.insert(*id);
                 }
             }
         }

@@ -84,7 +84,7 @@ impl Feed {
         key: &RouteKey,
         entry: &Entry,
         sel: Option<&Selection>,
-        peers: &[PeerInfo],
+        peers: &[&PeerInfo],
     ) {
         if self.tx.receiver_count() == 0 {
             return;
