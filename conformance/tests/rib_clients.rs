@@ -246,17 +246,12 @@ fn scenario(kind: Kind, topo: &Topology, dir: &TestDir) -> Result<()> {
                 sidrads[i].daemon().check_running()?;
                 for (family, prefix) in prefixes(other.index) {
                     let paths = routes::sidrad_paths(&sockets[i], family, &prefix)?;
-                    let want_nh = if family == IPV4_UNICAST && kind == Kind::Bird {
-                        None // whatever BIRD makes of an IPv4 route's next hop
-                    } else {
-                        Some(IpAddr::V6(other.ipv6))
-                    };
                     let ok = paths.len() == 1
                         && paths[0].best
                         && paths[0].from == Some(rr_addr)
                         && paths[0].originator_id == Some(other.loopback4)
                         && paths[0].cluster_list == [CLUSTER_ID]
-                        && want_nh.is_none_or(|n| paths[0].next_hop == Some(n));
+                        && paths[0].next_hop == Some(IpAddr::V6(other.ipv6));
                     if !ok {
                         let _ = writeln!(wrong, "{} {prefix}: {}", c.name, routes::show(&paths));
                     }
