@@ -275,3 +275,47 @@ impl Bird {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_of_show_route_all() {
+        // birdc 2.0.12 output (tabs as BIRD prints them).
+        let text = "BIRD 2.0.12 ready.\nTable master4:\n\
+            198.18.4.0/24        blackhole [st4 23:40:38.016] * (200)\n\
+            \tType: static univ\n\
+            198.18.2.0/24        unicast [sid 23:40:38.257 from fd00::1] * (100) [i]\n\
+            \tvia fd00::2 on eth0\n\
+            \tType: BGP univ\n\
+            \tBGP.origin: IGP\n\
+            \tBGP.as_path: \n\
+            \tBGP.next_hop: fd00::2\n\
+            \tBGP.med: 0\n\
+            \tBGP.local_pref: 100\n\
+            \tBGP.originator_id: 192.0.2.2\n\
+            \tBGP.cluster_list: 10.255.255.1\n\
+            \x20                    unicast [other 23:40:39.000] (100) [i]\n\
+            \tBGP.next_hop: fd00::3\n\
+            \nTable master6:\n";
+        let r = parse_routes(text);
+        assert_eq!(r.len(), 3, "{r:?}");
+        assert_eq!(
+            (r[0].prefix.as_str(), r[0].protocol.as_str()),
+            ("198.18.4.0/24", "st4")
+        );
+        assert!(r[0].primary && r[0].attr("BGP.next_hop").is_none());
+        assert_eq!(r[1].protocol, "sid");
+        assert!(r[1].primary);
+        assert_eq!(r[1].attr("BGP.as_path"), Some(""));
+        assert_eq!(r[1].attr("BGP.originator_id"), Some("192.0.2.2"));
+        assert_eq!(r[1].attr("BGP.cluster_list"), Some("10.255.255.1"));
+        assert_eq!(
+            (r[2].prefix.as_str(), r[2].protocol.as_str()),
+            ("198.18.2.0/24", "other")
+        );
+        assert!(!r[2].primary);
+        assert_eq!(r[2].attr("BGP.next_hop"), Some("fd00::3"));
+    }
+}
