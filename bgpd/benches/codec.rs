@@ -298,6 +298,10 @@ struct Workload {
 }
 
 fn workloads() -> Vec<Workload> {
+    eprintln!(
+        "decoded form: {} bytes per Nlri",
+        std::mem::size_of::<Nlri>()
+    );
     let dcx = DecodeContext::default();
     let ecx = EncodeContext::default();
     [ipv4_stream(), vpnv6_stream()]
