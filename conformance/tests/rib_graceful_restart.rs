@@ -26,12 +26,12 @@
 //!   routes it kept stale and learns them again a moment later (the routes flap). Both peers
 //!   must also hold the reflected routes all along.
 //!
-//!   **Fails because of a sidrad bug**: the restarted sidrad (which advertises the Restart State
-//!   bit) sends each peer its table and End-of-RIB as soon as that session is up, without
-//!   deferring for the other peer's End-of-RIB (no Selection_Deferral_Timer). GoBGP stays Idle
-//!   for 5 s after the reset, so FRR gets sidrad's End-of-RIB about 5 s before GoBGP's routes
-//!   are back, sweeps the GoBGP routes it kept stale, and is without them until GoBGP's session
-//!   is up again.
+//!   This found a sidrad bug, now fixed: the restarted sidrad (which advertises the Restart
+//!   State bit) sent each peer its table and End-of-RIB as soon as that session was up, without
+//!   deferring for the other peer's End-of-RIB (RFC 4724 §4.1). GoBGP stays Idle for 5 s after
+//!   the reset, so FRR got sidrad's End-of-RIB about 5 s before GoBGP's routes were back and
+//!   swept the GoBGP routes it kept stale. sidrad now defers selection until the End-of-RIB of
+//!   every peer whose GR capability lists families and has no Restart State bit, or 60 s.
 //!
 //! **FRR restarted** (`rbr`): FRR runs with `bgp graceful-restart` and `preserve-fw-state` (its
 //! capability lists IPv4 and IPv6 unicast with the F bit) and originates A (198.18.2.0/24,
@@ -118,7 +118,7 @@ fn rib_gr_sidrad_killed_peers_keep_routes() {
     });
 }
 
-/// Fails (sidrad bug: no RFC 4724 §4.1 route-selection deferral; see the file's doc).
+/// The RFC 4724 §4.1 route-selection deferral (see the file's doc).
 #[test]
 fn rib_gr_sidrad_restart_defers_end_of_rib() {
     run("rib_gr_sidrad_restart_defers_end_of_rib", "rbd", |t, d| {

@@ -101,6 +101,10 @@ pub fn hostname() -> Option<String> {
         .filter(|s| !s.is_empty() && s.len() <= 64)
 }
 
+/// RFC 4724 §4.1 Selection_Deferral_Timer: the longest a restarting sidrad waits for its
+/// peers' End-of-RIB before advertising.
+pub const SELECTION_DEFERRAL_TIME: Duration = Duration::from_secs(60);
+
 pub struct Daemon {
     pub rib: RibHandle,
     rib_task: tokio::task::JoinHandle<()>,
@@ -186,8 +190,22 @@ impl Daemon {
             commands,
             handle: DaemonHandle { tx: ctx, rib },
         };
+        let mut deferred = Vec::new();
         for n in &config.neighbors {
-            d.add_neighbor(n.clone());
+            let id = d.add_neighbor(n.clone());
+            if n.graceful_restart && !n.shutdown {
+                deferred.push(id);
+            }
+        }
+        // RFC 4724 §4.1: we restart with the Restart State bit set, so selection waits for the
+        // End-of-RIB of every graceful-restart peer, or the Selection_Deferral_Timer.
+        if !deferred.is_empty() {
+            d.rib.send(RibInput::DeferSelection(deferred)).await;
+            let rib = d.rib.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(SELECTION_DEFERRAL_TIME).await;
+                rib.send(RibInput::DeferralExpired).await;
+            });
         }
         Ok(d)
     }
@@ -197,7 +215,7 @@ impl Daemon {
         self.handle.clone()
     }
 
-    fn add_neighbor(&mut self, n: NeighborConfig) {
+    fn add_neighbor(&mut self, n: NeighborConfig) -> PeerId {
         let id = self.next_peer_id;
         self.next_peer_id = self.next_peer_id.saturating_add(1);
         if let Some(p) = &n.password {
@@ -221,6 +239,7 @@ impl Daemon {
         );
         let handle = spawn_peer(settings, self.rib.clone());
         self.peers.insert(n.address, Neighbor { config: n, handle });
+        id
     }
 
     /// Stop a neighbor's session with a Cease and forget it.

@@ -94,8 +94,19 @@ pub struct RibStats {
     pub rejected_by_policy: u64,
 }
 
+/// RFC 4724 §4.1: while restarting, route selection is deferred until every peer that will
+/// send one has sent its End-of-RIB (or the Selection_Deferral_Timer runs out).
+#[derive(Debug, Default)]
+struct Deferral {
+    /// Peers whose End-of-RIB we still wait for.
+    waiting: HashSet<PeerId>,
+    /// Families whose End-of-RIB each waiting peer has sent.
+    received: HashMap<PeerId, FamilySet>,
+}
+
 pub struct Rib {
     pub settings: RibSettings,
+    deferral: Option<Deferral>,
     local: PeerInfo,
     peers: HashMap<PeerId, PeerSlot>,
     /// RFC 4724 helper mode: peers that went down gracefully and whose paths are kept stale.
@@ -127,6 +138,7 @@ impl Rib {
             settings,
             local,
             peers: HashMap::new(),
+            deferral: None,
             stale_peers: HashMap::new(),
             tables: HashMap::new(),
             interner: AttrInterner::default(),
@@ -198,6 +210,13 @@ impl Rib {
                 pre_policy: HashMap::new(),
             },
         );
+        if self.deferral.is_none() {
+            self.send_table(id);
+        }
+    }
+
+    /// The whole table to one peer, then End-of-RIB per family (RFC 4724 §2).
+    fn send_table(&mut self, id: PeerId) {
         let keys: Vec<(Family, RouteKey)> = self
             .tables
             .iter()
@@ -211,6 +230,68 @@ impl Rib {
                 p.outbox.end_of_rib(f);
             }
             p.outbox.wake();
+        }
+    }
+
+    /// RFC 4724 §4.1: "the Restarting Speaker MUST defer route selection for an address family
+    /// until it either (a) receives the End-of-RIB marker from all its peers (excluding the ones
+    /// with the 'Restart State' bit set in the received capability and excluding the ones that
+    /// do not advertise the graceful restart capability) or (b) the Selection_Deferral_Timer
+    /// ... has expired." Nothing is advertised meanwhile.
+    pub fn defer_selection(&mut self, peers: impl IntoIterator<Item = PeerId>) {
+        let waiting: HashSet<PeerId> = peers.into_iter().collect();
+        if !waiting.is_empty() {
+            self.deferral = Some(Deferral {
+                waiting,
+                received: HashMap::new(),
+            });
+        }
+    }
+
+    pub fn is_deferring(&self) -> bool {
+        self.deferral.is_some()
+    }
+
+    /// Whether a peer that came up will send End-of-RIB markers we must wait for (it
+    /// advertised graceful restart without the Restart State bit).
+    pub fn expect_end_of_rib(&mut self, id: PeerId, expected: bool) {
+        if expected {
+            return;
+        }
+        if let Some(d) = &mut self.deferral {
+            d.waiting.remove(&id);
+        }
+        self.maybe_end_deferral();
+    }
+
+    /// A peer's End-of-RIB for a family.
+    pub fn end_of_rib(&mut self, id: PeerId, family: Family) {
+        let families = self.peers.get(&id).map(|s| s.info.families.clone());
+        if let (Some(d), Some(families)) = (&mut self.deferral, families) {
+            let got = d.received.entry(id).or_default();
+            got.insert(family);
+            if families.iter().all(|f| got.contains(f)) {
+                d.waiting.remove(&id);
+            }
+        }
+        self.maybe_end_deferral();
+    }
+
+    fn maybe_end_deferral(&mut self) {
+        if self.deferral.as_ref().is_some_and(|d| d.waiting.is_empty()) {
+            self.end_deferral();
+        }
+    }
+
+    /// Selection deferral is over (all End-of-RIBs, or the timer): advertise to everyone.
+    pub fn end_deferral(&mut self) {
+        if self.deferral.take().is_none() {
+            return;
+        }
+        tracing::info!("route selection deferral over: advertising the table");
+        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+        for id in ids {
+            self.send_table(id);
         }
     }
 
@@ -681,6 +762,9 @@ impl Rib {
     /// Bring one peer's Adj-RIB-Out for one prefix in line with the best path; true if
     /// something was queued.
     fn export_to(&mut self, id: PeerId, f: Family, k: &RouteKey) -> bool {
+        if self.deferral.is_some() {
+            return false;
+        }
         let best = self.entry(f, k).and_then(|e| e.best_path()).cloned();
         let Some(slot) = self.peers.get(&id) else {
             return false;

@@ -32,6 +32,13 @@ pub enum RibInput {
     WithdrawLocal(Family, Nlri),
     /// The peer sent a ROUTE-REFRESH for a family (enhanced: RFC 7313 markers).
     RouteRefresh(PeerId, Family, bool),
+    /// RFC 4724 §4.1: defer route selection until these peers sent End-of-RIB.
+    DeferSelection(Vec<PeerId>),
+    /// Whether a peer that came up will send End-of-RIB markers worth waiting for.
+    ExpectEndOfRib(PeerId, bool),
+    EndOfRib(PeerId, Family),
+    /// The Selection_Deferral_Timer ran out.
+    DeferralExpired,
     Query(Query),
 }
 
@@ -80,6 +87,10 @@ pub fn spawn_rib(settings: RibSettings) -> (RibHandle, JoinHandle<()>) {
                 RibInput::Originate(f, n, a) => rib.originate(f, &n, a),
                 RibInput::WithdrawLocal(f, n) => rib.withdraw_local(f, &n),
                 RibInput::RouteRefresh(id, f, enhanced) => rib.refresh(id, f, enhanced),
+                RibInput::DeferSelection(peers) => rib.defer_selection(peers),
+                RibInput::ExpectEndOfRib(id, e) => rib.expect_end_of_rib(id, e),
+                RibInput::EndOfRib(id, f) => rib.end_of_rib(id, f),
+                RibInput::DeferralExpired => rib.end_deferral(),
                 RibInput::Query(q) => q(&rib),
             }
         }

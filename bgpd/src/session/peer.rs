@@ -649,6 +649,11 @@ impl Peer {
     }
 
     async fn update(&mut self, mut u: crate::packet::UpdateMessage) {
+        if let Some(f) = u.end_of_rib() {
+            self.rib
+                .send(RibInput::EndOfRib(self.settings.peer_id, f))
+                .await;
+        }
         if let Some(f) = u.end_of_rib()
             && let Some(i) = self.gr.awaiting_eor.iter().position(|x| *x == f)
         {
@@ -730,6 +735,14 @@ impl Peer {
         self.outbox = Some(outbox.clone());
         self.rib
             .send(RibInput::PeerUp(info, outbox, self.settings.policy.clone()))
+            .await;
+        // Wait for the End-of-RIB of peers that restart gracefully themselves (their GR
+        // capability lists families) and are not restarting now (no Restart State bit).
+        let expects_eor = self.peer_gr().is_some_and(|(flags, _, families)| {
+            flags & crate::packet::capability::GR_RESTART_STATE == 0 && !families.is_empty()
+        });
+        self.rib
+            .send(RibInput::ExpectEndOfRib(self.settings.peer_id, expects_eor))
             .await;
         if self.gr.restart_deadline.take().is_some() {
             // RFC 4724 §4.2: after the restart, stale routes of a family stay until its

@@ -425,3 +425,42 @@ fn soft_reconfiguration_reapplies_a_changed_import_policy() {
             .is_some()
     );
 }
+
+#[test]
+fn a_restarting_speaker_defers_advertising_until_end_of_rib() {
+    let mut rib = Rib::new(settings());
+    rib.defer_selection([1, 2]);
+    let (o1, o2) = (Outbox::new(), Outbox::new());
+    rib.peer_up(peer(1, 65000, true), o1.clone(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), o2.clone(), PeerPolicy::default());
+    rib.expect_end_of_rib(1, true);
+    rib.expect_end_of_rib(2, true);
+    rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
+    assert!(
+        o2.take(100).is_empty(),
+        "nothing, not even End-of-RIB, while deferring"
+    );
+    for f in FamilySet::all_supported().iter() {
+        rib.end_of_rib(1, f);
+    }
+    assert!(rib.is_deferring(), "peer 2 has not sent its End-of-RIB yet");
+    // Peer 2 restarts itself (Restart State bit): not waited for.
+    rib.expect_end_of_rib(2, false);
+    assert!(!rib.is_deferring());
+    let items = o2.take(100);
+    assert!(items.iter().any(
+        |i| matches!(i, OutItem::Route(k, Some(_)) if k.prefix.to_string() == "2001:db8:1::/48")
+    ));
+    assert_eq!(
+        items
+            .iter()
+            .filter(|i| matches!(i, OutItem::EndOfRib(_)))
+            .count(),
+        4
+    );
+    // The timer ends a deferral too.
+    let mut rib = Rib::new(settings());
+    rib.defer_selection([7]);
+    rib.end_deferral();
+    assert!(!rib.is_deferring());
+}
