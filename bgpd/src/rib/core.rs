@@ -104,9 +104,14 @@ struct Deferral {
     received: HashMap<PeerId, FamilySet>,
 }
 
+/// Export results of one batch: (best attributes, from, to, family) -> what `to` is sent.
+/// Valid only within a batch (the interner keeps every attribute set alive until `collect`).
+type ExportCache = HashMap<(usize, PeerId, PeerId, Family), Option<Arc<PathAttrs>>>;
+
 pub struct Rib {
     pub settings: RibSettings,
     deferral: Option<Deferral>,
+    export_cache: ExportCache,
     local: PeerInfo,
     peers: HashMap<PeerId, PeerSlot>,
     /// RFC 4724 helper mode: peers that went down gracefully and whose paths are kept stale.
@@ -139,6 +144,7 @@ impl Rib {
             local,
             peers: HashMap::new(),
             deferral: None,
+            export_cache: HashMap::new(),
             stale_peers: HashMap::new(),
             tables: HashMap::new(),
             interner: AttrInterner::default(),
@@ -217,6 +223,7 @@ impl Rib {
 
     /// The whole table to one peer, then End-of-RIB per family (RFC 4724 §2).
     fn send_table(&mut self, id: PeerId) {
+        self.export_cache.clear();
         let keys: Vec<(Family, RouteKey)> = self
             .tables
             .iter()
@@ -700,6 +707,7 @@ impl Rib {
 
     /// Run the decision process for every changed prefix and export what changed.
     fn reselect(&mut self, changed: Changed) {
+        self.export_cache.clear();
         let mut touched: HashSet<PeerId> = HashSet::new();
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for (f, k) in changed {
@@ -772,7 +780,34 @@ impl Rib {
         if !slot.info.families.contains(f) {
             return false;
         }
+        let cacheable = match slot.policy.export(!slot.info.is_ibgp()) {
+            Effective::Use(p) => !p.per_prefix(),
+            _ => true,
+        };
+        let cache_key = best
+            .as_ref()
+            .filter(|_| cacheable)
+            .map(|p| (Arc::as_ptr(&p.attrs) as usize, p.peer, id, f));
+        let cached = cache_key.and_then(|ck| self.export_cache.get(&ck).cloned());
+        let desired: OutState = match cached {
+            Some(hit) => best.as_ref().and_then(|p| hit.map(|a| (p.label, a))),
+            None => self.export_fresh(id, f, k, best.as_ref(), cache_key),
+        };
+        self.adj_out_put(id, f, k, desired)
+    }
+
+    /// What `id` is sent for `best`, computed (and cached under `cache_key`).
+    fn export_fresh(
+        &mut self,
+        id: PeerId,
+        f: Family,
+        k: &RouteKey,
+        best: Option<&Path>,
+        cache_key: Option<(usize, PeerId, PeerId, Family)>,
+    ) -> OutState {
+        let slot = self.peers.get(&id)?;
         let desired: OutState = best
+            .cloned()
             .and_then(|p| {
                 let from = if p.peer == LOCAL_PEER {
                     Source::Local
@@ -816,6 +851,15 @@ impl Rib {
                 Some((p.label, out))
             })
             .map(|(label, out)| (label, self.interner.intern(out)));
+        if let Some(ck) = cache_key {
+            self.export_cache
+                .insert(ck, desired.as_ref().map(|(_, a)| a.clone()));
+        }
+        desired
+    }
+
+    /// Record what a peer is sent for a prefix; queue it if it changed.
+    fn adj_out_put(&mut self, id: PeerId, f: Family, k: &RouteKey, desired: OutState) -> bool {
         let Some(slot) = self.peers.get_mut(&id) else {
             return false;
         };
