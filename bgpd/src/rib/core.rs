@@ -70,6 +70,8 @@ struct PeerSlot {
     accepted: HashMap<Family, usize>,
     /// Families over their limit (warned once per crossing).
     over_limit: HashSet<Family>,
+    /// Routes received but not used (import policy or loop), for the received count.
+    rejected: HashSet<(Family, RouteKey, u32)>,
     /// With soft reconfiguration inbound: every route as received, before the import policy.
     pre_policy: HashMap<(Family, RouteKey, u32), AsReceived>,
 }
@@ -213,6 +215,7 @@ impl Rib {
                 policy,
                 accepted: HashMap::new(),
                 over_limit: HashSet::new(),
+                rejected: HashSet::new(),
                 pre_policy: HashMap::new(),
             },
         );
@@ -401,6 +404,7 @@ impl Rib {
             let path_id = n.path_id.unwrap_or(0);
             if let Some(slot) = self.peers.get_mut(&id) {
                 slot.pre_policy.remove(&(f, k, path_id));
+                slot.rejected.remove(&(f, k, path_id));
             }
             if self.remove_path(id, f, &k, path_id) {
                 changed.insert((f, k));
@@ -436,6 +440,9 @@ impl Rib {
                     for (f, n) in announced {
                         self.stats.rejected += 1;
                         let k = RouteKey::of(n);
+                        if let Some(slot) = self.peers.get_mut(&id) {
+                            slot.rejected.insert((f, k, n.path_id.unwrap_or(0)));
+                        }
                         if self.remove_path(id, f, &k, n.path_id.unwrap_or(0)) {
                             changed.insert((f, k));
                         }
@@ -445,6 +452,27 @@ impl Rib {
         }
         self.check_limits(id);
         self.reselect(changed);
+        self.publish_received(id);
+    }
+
+    /// Routes received from a peer per family: used ones plus the ones not used.
+    pub fn received(&self, id: PeerId) -> Vec<(Family, usize)> {
+        let Some(slot) = self.peers.get(&id) else {
+            return Vec::new();
+        };
+        let mut m: HashMap<Family, usize> = slot.accepted.clone();
+        for (f, _, _) in &slot.rejected {
+            *m.entry(*f).or_default() += 1;
+        }
+        let mut v: Vec<(Family, usize)> = m.into_iter().filter(|(_, n)| *n > 0).collect();
+        v.sort();
+        v
+    }
+
+    fn publish_received(&self, id: PeerId) {
+        if let Some(slot) = self.peers.get(&id) {
+            slot.outbox.set_received(self.received(id));
+        }
     }
 
     /// One received route through the import policy into the Loc-RIB. `memo` keeps the
@@ -496,6 +524,13 @@ impl Rib {
                 v
             }
         };
+        if let Some(slot) = self.peers.get_mut(&from.id) {
+            if post.is_some() {
+                slot.rejected.remove(&(f, k, path_id));
+            } else {
+                slot.rejected.insert((f, k, path_id));
+            }
+        }
         match post {
             Some(attrs) => {
                 let path = Path {

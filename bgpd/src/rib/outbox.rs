@@ -54,6 +54,8 @@ pub struct Outbox {
     pub notify: Notify,
     /// RFC 4486: a family went past its prefix limit with the teardown action.
     limit: Mutex<Option<(Family, u32)>>,
+    /// Routes received from the peer per family, as the RIB counts them.
+    received: Mutex<Vec<(Family, usize)>>,
 }
 
 impl Outbox {
@@ -95,6 +97,16 @@ impl Outbox {
             *g = Some((family, max));
         }
         self.notify.notify_one();
+    }
+
+    pub fn set_received(&self, counts: Vec<(Family, usize)>) {
+        if let Ok(mut g) = self.received.lock() {
+            *g = counts;
+        }
+    }
+
+    pub fn received(&self) -> Vec<(Family, usize)> {
+        self.received.lock().map(|g| g.clone()).unwrap_or_default()
     }
 
     /// Take the limit signal, if any.

@@ -510,6 +510,9 @@ impl Peer {
 
     fn publish(&mut self) {
         self.status.state = self.fsm.state();
+        if let Some(o) = &self.outbox {
+            self.status.prefixes_received = o.received();
+        }
         if let Some(e) = self.fsm.last_error()
             && self.status.state == State::Idle
         {

@@ -464,3 +464,24 @@ fn a_restarting_speaker_defers_advertising_until_end_of_rib() {
     rib.end_deferral();
     assert!(!rib.is_deferring());
 }
+
+#[test]
+fn received_counts_include_routes_the_policy_rejected() {
+    use crate::policy::Policy;
+    let mut rib = Rib::new(settings());
+    let o = Outbox::new();
+    let reject = PeerPolicy {
+        import: Some(Arc::new(Policy::reject_all())),
+        ..Default::default()
+    };
+    rib.peer_up(peer(1, 65000, true), o.clone(), reject);
+    rib.update(
+        1,
+        &announce(&["2001:db8:1::/48", "2001:db8:2::/48"], "fd00::1", vec![]),
+    );
+    assert_eq!(rib.accepted(1), vec![]);
+    assert_eq!(rib.received(1), vec![(Family::IPV6_UNICAST, 2)]);
+    assert_eq!(o.received(), vec![(Family::IPV6_UNICAST, 2)]);
+    rib.update(1, &withdraw(&["2001:db8:1::/48"]));
+    assert_eq!(rib.received(1), vec![(Family::IPV6_UNICAST, 1)]);
+}
