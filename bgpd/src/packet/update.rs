@@ -218,11 +218,12 @@ fn check_mandatory(m: &mut UpdateMessage) {
     if m.nlri.is_empty() && !has_mp_nlri {
         return;
     }
-    let mut need = vec![attr_type::ORIGIN, attr_type::AS_PATH];
-    if !m.nlri.is_empty() {
-        need.push(attr_type::NEXT_HOP);
-    }
-    for code in need {
+    let need: &[u8] = if m.nlri.is_empty() {
+        &[attr_type::ORIGIN, attr_type::AS_PATH]
+    } else {
+        &[attr_type::ORIGIN, attr_type::AS_PATH, attr_type::NEXT_HOP]
+    };
+    for &code in need {
         let present = m.attr(code).is_some();
         let already_reported = m.errors.iter().any(|e| e.attribute == Some(code));
         if !present && !already_reported {

@@ -70,6 +70,8 @@ struct PeerSlot {
     accepted: HashMap<Family, usize>,
     /// Families over their limit (warned once per crossing).
     over_limit: HashSet<Family>,
+    /// RFC 7911: the path ids sent per prefix to a peer we send ADD-PATH to.
+    addpath_ids: HashMap<(Family, RouteKey), Vec<u32>>,
     /// Routes received but not used (import policy or loop), for the received count.
     rejected: HashSet<(Family, RouteKey, u32)>,
     /// With soft reconfiguration inbound: every route as received, before the import policy.
@@ -216,6 +218,7 @@ impl Rib {
                 accepted: HashMap::new(),
                 over_limit: HashSet::new(),
                 rejected: HashSet::new(),
+                addpath_ids: HashMap::new(),
                 pre_policy: HashMap::new(),
             },
         );
@@ -819,6 +822,9 @@ impl Rib {
             Effective::Use(p) => !p.per_prefix(),
             _ => true,
         };
+        if slot.info.add_path_tx.contains(f) {
+            return self.export_all_paths(id, f, k, cacheable);
+        }
         let cache_key = best
             .as_ref()
             .filter(|_| cacheable)
@@ -828,7 +834,47 @@ impl Rib {
             Some(hit) => best.as_ref().and_then(|p| hit.map(|a| (p.label, a))),
             None => self.export_fresh(id, f, k, best.as_ref(), cache_key),
         };
-        self.adj_out_put(id, f, k, desired)
+        self.adj_out_put(id, f, k, 0, desired)
+    }
+
+    /// RFC 7911: to a peer that receives ADD-PATH for the family, every path that passes
+    /// export goes out with its own path identifier (so a reflector passes several paths on),
+    /// and the identifiers that are gone are withdrawn. The identifier is stable per path:
+    /// (source peer << 16) | (received path id & 0xffff).
+    fn export_all_paths(&mut self, id: PeerId, f: Family, k: &RouteKey, cacheable: bool) -> bool {
+        let paths: Vec<Path> = self
+            .entry(f, k)
+            .map(|e| e.paths.clone())
+            .unwrap_or_default();
+        let mut sent = Vec::with_capacity(paths.len());
+        let mut changed = false;
+        for p in &paths {
+            let tx_id = ((p.peer & 0xffff) << 16) | (p.path_id & 0xffff);
+            let ck = cacheable.then_some((Arc::as_ptr(&p.attrs) as usize, p.peer, id, f));
+            let cached = ck.and_then(|c| self.export_cache.get(&c).cloned());
+            let desired = match cached {
+                Some(hit) => hit.map(|a| (p.label, a)),
+                None => self.export_fresh(id, f, k, Some(p), ck),
+            };
+            if desired.is_some() {
+                sent.push(tx_id);
+            }
+            changed |= self.adj_out_put(id, f, k, tx_id, desired);
+        }
+        let before = self
+            .peers
+            .get_mut(&id)
+            .and_then(|s| s.addpath_ids.remove(&(f, *k)))
+            .unwrap_or_default();
+        for gone in before.into_iter().filter(|x| !sent.contains(x)) {
+            changed |= self.adj_out_put(id, f, k, gone, None);
+        }
+        if !sent.is_empty()
+            && let Some(slot) = self.peers.get_mut(&id)
+        {
+            slot.addpath_ids.insert((f, *k), sent);
+        }
+        changed
     }
 
     /// What `id` is sent for `best`, computed (and cached under `cache_key`).
@@ -894,7 +940,14 @@ impl Rib {
     }
 
     /// Record what a peer is sent for a prefix; queue it if it changed.
-    fn adj_out_put(&mut self, id: PeerId, f: Family, k: &RouteKey, desired: OutState) -> bool {
+    fn adj_out_put(
+        &mut self,
+        id: PeerId,
+        f: Family,
+        k: &RouteKey,
+        path_id: u32,
+        desired: OutState,
+    ) -> bool {
         let Some(slot) = self.peers.get_mut(&id) else {
             return false;
         };
@@ -902,7 +955,7 @@ impl Rib {
             family: f,
             prefix: k.prefix,
             rd: k.rd,
-            path_id: 0,
+            path_id,
         };
         let current = slot.adj_out.get(&key);
         let same = match (&desired, current) {

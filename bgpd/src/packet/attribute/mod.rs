@@ -235,7 +235,8 @@ pub fn decode_attributes(
             }
         };
         buf = rest;
-        let name = attr_name(code);
+        // Named only when something is wrong (no allocation on the normal path).
+        let name = || attr_name(code);
         // RFC 7606 §3(g): "If the MP_REACH_NLRI attribute or the MP_UNREACH_NLRI attribute
         // appears more than once in the UPDATE message, then a NOTIFICATION message MUST be
         // sent with the Error Subcode 'Malformed Attribute List'. If any other attribute ...
@@ -246,13 +247,13 @@ pub fn decode_attributes(
                 return Err(MessageError::update(
                     code::MALFORMED_ATTRIBUTE_LIST,
                     Vec::new(),
-                    format!("{name} appears twice"),
+                    format!("{} appears twice", name()),
                 ));
             }
             out.errors.push(AttributeError::new(
                 Some(code),
                 ErrorAction::AttributeDiscard,
-                format!("{name} appears again; later copies discarded"),
+                format!("{} appears again; later copies discarded", name()),
             ));
             continue;
         }
@@ -266,7 +267,10 @@ pub fn decode_attributes(
             out.errors.push(AttributeError::new(
                 Some(code),
                 ErrorAction::TreatAsWithdraw,
-                format!("{name} flags 0x{flags:02x} conflict with the required 0x{want:02x}"),
+                format!(
+                    "{} flags 0x{flags:02x} conflict with the required 0x{want:02x}",
+                    name()
+                ),
             ));
             // The MP attributes are still read so that their NLRI can be withdrawn.
             if code != attr_type::MP_REACH_NLRI && code != attr_type::MP_UNREACH_NLRI {

@@ -485,3 +485,32 @@ fn received_counts_include_routes_the_policy_rejected() {
     rib.update(1, &withdraw(&["2001:db8:1::/48"]));
     assert_eq!(rib.received(1), vec![(Family::IPV6_UNICAST, 1)]);
 }
+
+#[test]
+fn add_path_peers_get_every_path_with_its_own_id() {
+    let mut rib = Rib::new(settings());
+    let o = Outbox::new();
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), Outbox::new(), PeerPolicy::default());
+    let mut ap = peer(3, 65000, true);
+    ap.add_path_tx = [Family::IPV6_UNICAST].into_iter().collect();
+    rib.peer_up(ap, o.clone(), PeerPolicy::default());
+    o.take(100);
+    rib.update(1, &announce(&["2001:db8:5::/48"], "fd00::1", vec![]));
+    rib.update(2, &announce(&["2001:db8:5::/48"], "fd00::2", vec![]));
+    let ids = |items: Vec<OutItem>| -> Vec<(u32, bool)> {
+        let mut v: Vec<(u32, bool)> = items
+            .into_iter()
+            .filter_map(|i| match i {
+                OutItem::Route(k, s) => Some((k.path_id, s.is_some())),
+                _ => None,
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(o.take(100)), vec![(1 << 16, true), (2 << 16, true)]);
+    rib.update(1, &withdraw(&["2001:db8:5::/48"]));
+    assert_eq!(ids(o.take(100)), vec![(1 << 16, false)]);
+    assert_eq!(rib.advertised(3), 1);
+}
