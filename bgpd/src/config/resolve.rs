@@ -30,6 +30,8 @@ const GLOBAL_KEYS: &[&str] = &[
     "cluster_id",
     "networks",
     "ebgp_requires_policy",
+    "always_compare_med",
+    "multipath",
 ];
 
 /// Read and check the whole tree; `None` if any problem was reported.
@@ -86,6 +88,7 @@ pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config>
 fn read_global(node: &Node<'_>, errs: &mut ConfigErrors) -> Option<GlobalConfig> {
     let (mut asn, mut router_id, mut listen, mut cluster_id) = (None, None, None, None);
     let (mut networks, mut ebgp_requires_policy) = (None, None);
+    let (mut always_compare_med, mut multipath) = (None, None);
     for entry in node.table("a table ([global])", errs)? {
         match entry.name() {
             "asn" => asn = entry.int(errs).and_then(|f| settings::asn(f, errs)),
@@ -94,6 +97,8 @@ fn read_global(node: &Node<'_>, errs: &mut ConfigErrors) -> Option<GlobalConfig>
             "cluster_id" => cluster_id = entry.string(errs).and_then(|f| router_id_of(f, errs)),
             "networks" => networks = entry.strings(errs).and_then(|f| networks_of(f, errs)),
             "ebgp_requires_policy" => ebgp_requires_policy = entry.boolean(errs),
+            "always_compare_med" => always_compare_med = entry.boolean(errs),
+            "multipath" => multipath = entry.boolean(errs),
             _ => entry.unknown(GLOBAL_KEYS, errs),
         }
     }
@@ -110,6 +115,8 @@ fn read_global(node: &Node<'_>, errs: &mut ConfigErrors) -> Option<GlobalConfig>
         cluster_id: cluster_id.map(|f| f.value),
         networks: networks.map(|f| f.value).unwrap_or_default(),
         ebgp_requires_policy: ebgp_requires_policy.is_none_or(|f| f.value),
+        always_compare_med: always_compare_med.is_some_and(|f| f.value),
+        multipath: multipath.is_some_and(|f| f.value),
     })
 }
 

@@ -48,6 +48,10 @@ pub struct GlobalConfig {
     /// RFC 8212: an eBGP neighbor without an import (export) policy accepts (sends) nothing.
     /// See [`crate::policy::effective`].
     pub ebgp_requires_policy: bool,
+    /// Compare MED between paths from different neighbouring ASes (default false).
+    pub always_compare_med: bool,
+    /// Keep the ECMP multipath set of every prefix (default false).
+    pub multipath: bool,
 }
 
 /// One `[[neighbors]]` entry, resolved.

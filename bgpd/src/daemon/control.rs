@@ -202,6 +202,8 @@ impl Daemon {
             || new.global.router_id != old.router_id
             || new.global.listen != old.listen
             || new.global.cluster_id != old.cluster_id
+            || new.global.always_compare_med != old.always_compare_med
+            || new.global.multipath != old.multipath
         {
             return Err(
                 "global.asn, global.router_id, global.listen and global.cluster_id cannot change \

@@ -170,7 +170,10 @@ impl Daemon {
             local_as: config.global.asn,
             router_id: config.global.router_id,
             cluster_id: config.global.cluster_id.unwrap_or(config.global.router_id),
-            decision: Default::default(),
+            decision: crate::rib::decision::DecisionOptions {
+                always_compare_med: config.global.always_compare_med,
+                multipath: config.global.multipath,
+            },
         });
         for net in &config.global.networks {
             let (family, nlri, attrs) = local_network(*net);
