@@ -74,8 +74,25 @@ struct PeerSlot {
     addpath_ids: HashMap<(Family, RouteKey), Vec<u32>>,
     /// Routes received but not used (import policy or loop), for the received count.
     rejected: HashSet<(Family, RouteKey, u32)>,
+    /// `rejected` counted per family (kept with it, so counting never walks the set).
+    rejected_count: HashMap<Family, usize>,
     /// With soft reconfiguration inbound: every route as received, before the import policy.
     pre_policy: HashMap<(Family, RouteKey, u32), AsReceived>,
+}
+
+impl PeerSlot {
+    fn reject(&mut self, key: (Family, RouteKey, u32)) {
+        if self.rejected.insert(key) {
+            *self.rejected_count.entry(key.0).or_default() += 1;
+        }
+    }
+
+    fn unreject(&mut self, key: (Family, RouteKey, u32)) {
+        if self.rejected.remove(&key) {
+            let n = self.rejected_count.entry(key.0).or_default();
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 /// Why a path was not taken into the RIB.
@@ -218,6 +235,7 @@ impl Rib {
                 accepted: HashMap::new(),
                 over_limit: HashSet::new(),
                 rejected: HashSet::new(),
+                rejected_count: HashMap::new(),
                 addpath_ids: HashMap::new(),
                 pre_policy: HashMap::new(),
             },
@@ -407,7 +425,7 @@ impl Rib {
             let path_id = n.path_id.unwrap_or(0);
             if let Some(slot) = self.peers.get_mut(&id) {
                 slot.pre_policy.remove(&(f, k, path_id));
-                slot.rejected.remove(&(f, k, path_id));
+                slot.unreject((f, k, path_id));
             }
             if self.remove_path(id, f, &k, path_id) {
                 changed.insert((f, k));
@@ -444,7 +462,7 @@ impl Rib {
                         self.stats.rejected += 1;
                         let k = RouteKey::of(n);
                         if let Some(slot) = self.peers.get_mut(&id) {
-                            slot.rejected.insert((f, k, n.path_id.unwrap_or(0)));
+                            slot.reject((f, k, n.path_id.unwrap_or(0)));
                         }
                         if self.remove_path(id, f, &k, n.path_id.unwrap_or(0)) {
                             changed.insert((f, k));
@@ -464,8 +482,8 @@ impl Rib {
             return Vec::new();
         };
         let mut m: HashMap<Family, usize> = slot.accepted.clone();
-        for (f, _, _) in &slot.rejected {
-            *m.entry(*f).or_default() += 1;
+        for (f, n) in &slot.rejected_count {
+            *m.entry(*f).or_default() += n;
         }
         let mut v: Vec<(Family, usize)> = m.into_iter().filter(|(_, n)| *n > 0).collect();
         v.sort();
@@ -529,9 +547,9 @@ impl Rib {
         };
         if let Some(slot) = self.peers.get_mut(&from.id) {
             if post.is_some() {
-                slot.rejected.remove(&(f, k, path_id));
+                slot.unreject((f, k, path_id));
             } else {
-                slot.rejected.insert((f, k, path_id));
+                slot.reject((f, k, path_id));
             }
         }
         match post {
