@@ -1,0 +1,1 @@
+//! Whole-daemon benchmark harness (issue 8).
