@@ -5,6 +5,7 @@ pub mod api;
 pub mod capture;
 pub mod config;
 pub mod daemon;
+pub mod dataplane;
 pub mod fsm;
 pub mod inspect;
 pub mod packet;
