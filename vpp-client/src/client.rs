@@ -177,15 +177,16 @@ impl Client {
 
     /// Sends a raw message: `id`, then `client_index` (ours unless overridden), a fresh
     /// context, then `fields`; returns the body of whatever VPP answers with that context.
-    /// Nothing is checked, so VPP may drop it silently ([`Error::Timeout`]).
+    /// Nothing is checked, so VPP may drop it silently ([`Error::Timeout`] after `timeout`).
     pub async fn request_raw(
         &self,
         id: u16,
         client_index: Option<u32>,
         fields: &[u8],
+        timeout: Duration,
     ) -> Result<Bytes, Error> {
         self.conn
-            .request_raw(id, client_index, fields, self.timeout)
+            .request_raw(id, client_index, fields, timeout)
             .await
     }
 

@@ -18,7 +18,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::client::{Client, ClientConfig};
@@ -72,7 +72,7 @@ impl ReconnectConfig {
 struct Inner {
     current: Mutex<Option<Arc<Client>>>,
     state: watch::Sender<LinkState>,
-    stop: Notify,
+    stop: watch::Sender<bool>,
 }
 
 impl Inner {
@@ -125,10 +125,11 @@ impl Reconnecting {
             },
         };
         let (state, _) = watch::channel(initial);
+        let (stop, _) = watch::channel(false);
         let inner = Arc::new(Inner {
             current: Mutex::new(first.clone()),
             state,
-            stop: Notify::new(),
+            stop,
         });
         let task = tokio::spawn(supervise(cfg, inner.clone(), first));
         Self { inner, task }
@@ -179,12 +180,13 @@ impl Reconnecting {
 
     /// Stops reconnecting and says goodbye (`sockclnt_delete`) on the current connection.
     pub async fn shutdown(&self) -> Result<(), Error> {
-        self.inner.stop.notify_one();
+        self.inner.stop.send_replace(true);
         let res = match self.inner.current() {
             Some(c) if !c.is_closed() => c.disconnect().await,
             _ => Ok(()),
         };
         self.inner.set_current(None);
+        self.task.abort();
         self.inner.state.send_replace(LinkState::Closed);
         res
     }
@@ -193,12 +195,17 @@ impl Reconnecting {
 async fn supervise(cfg: ReconnectConfig, inner: Arc<Inner>, first: Option<Arc<Client>>) {
     let mut generation = u64::from(first.is_some());
     let mut current = first;
+    let mut stop = inner.stop.subscribe();
     loop {
         if let Some(c) = current.take() {
             let reason = tokio::select! {
+                biased;
+                _ = stop.wait_for(|s| *s) => return,
                 r = c.closed() => r,
-                _ = inner.stop.notified() => return,
             };
+            if *stop.borrow() {
+                return;
+            }
             tracing::warn!(%reason, generation, "VPP link down; reconnecting");
             inner.state.send_replace(LinkState::Connecting {
                 failed_attempts: 0,
@@ -208,6 +215,9 @@ async fn supervise(cfg: ReconnectConfig, inner: Arc<Inner>, first: Option<Arc<Cl
         let mut failed = 0u32;
         let mut backoff = cfg.min_backoff;
         let client = loop {
+            if *stop.borrow() {
+                return;
+            }
             match Client::connect_with(&cfg.client).await {
                 Ok(c) => break Arc::new(c),
                 Err(e) if e.is_incompatible() => {
@@ -226,8 +236,9 @@ async fn supervise(cfg: ReconnectConfig, inner: Arc<Inner>, first: Option<Arc<Cl
                         last_error: Some(e.to_string()),
                     });
                     tokio::select! {
+                        biased;
+                        _ = stop.wait_for(|s| *s) => return,
                         _ = tokio::time::sleep(backoff) => {}
-                        _ = inner.stop.notified() => return,
                     }
                     backoff = (backoff * 2).min(cfg.max_backoff);
                 }
