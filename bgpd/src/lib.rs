@@ -12,4 +12,5 @@ pub mod packet;
 pub mod policy;
 pub mod rib;
 pub mod session;
+pub mod srv6;
 pub mod telemetry;

@@ -584,7 +584,7 @@ fn unknown_keys_name_the_key() {
     assert_eq!(
         p,
         "unknown key (known keys: global, neighbor_groups, neighbors, policies, prefix_lists, api, \
-         metrics)"
+         metrics, srv6, dataplane)"
     );
     let p = only_problem(&format!("{GLOBAL}[neighbor]\nx = 1\n"), "neighbor");
     assert_eq!(p, "unknown key (did you mean neighbors?)");

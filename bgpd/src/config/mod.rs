@@ -53,6 +53,7 @@ mod policy;
 mod resolve;
 mod settings;
 mod source;
+mod srv6;
 mod types;
 mod walk;
 
@@ -60,6 +61,10 @@ use std::path::Path;
 
 pub use api::{ApiConfig, ApiTls, DEFAULT_SOCKET, MetricsConfig};
 pub use error::{ConfigError, ConfigErrors};
+pub use srv6::{
+    Backend, DataplaneConfig, LocatorConfig, ServiceBehavior, ServiceConfig, ServiceMode,
+    Srv6Config,
+};
 pub use types::{
     AddPathMode, Config, GlobalConfig, MaxPrefixesAction, NeighborConfig, RequiredCapability,
     Secret,

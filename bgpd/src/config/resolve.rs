@@ -22,6 +22,8 @@ const SECTIONS: &[&str] = &[
     "prefix_lists",
     "api",
     "metrics",
+    "srv6",
+    "dataplane",
 ];
 const GLOBAL_KEYS: &[&str] = &[
     "asn",
@@ -44,6 +46,7 @@ pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config>
     let (mut groups, mut neighbors, mut lists, mut policies) = (None, Vec::new(), None, None);
     let mut saw_global = false;
     let (mut api, mut metrics) = (Default::default(), Default::default());
+    let (mut srv6, mut dataplane) = (Default::default(), Default::default());
     for section in root.table("a table", errs).unwrap_or_default() {
         match section.name() {
             "global" => {
@@ -60,6 +63,8 @@ pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config>
             "policies" => policies = Some(section),
             "api" => api = super::api::read_api(&section, errs),
             "metrics" => metrics = super::api::read_metrics(&section, errs),
+            "srv6" => srv6 = super::srv6::read_srv6(&section, errs),
+            "dataplane" => dataplane = super::srv6::read_dataplane(&section, errs),
             _ => section.unknown(SECTIONS, errs),
         }
     }
@@ -80,6 +85,8 @@ pub(super) fn config(root: &Node<'_>, errs: &mut ConfigErrors) -> Option<Config>
             policies: Arc::new(defined.policies),
             api,
             metrics,
+            srv6,
+            dataplane,
         }),
         _ => None,
     }
@@ -146,7 +153,7 @@ fn router_id_of(f: Field<String>, errs: &mut ConfigErrors) -> Option<Field<Ipv4A
 }
 
 /// Prefixes to originate: `10.1.0.0/24`, `2001:db8:1::/48` (host bits must be zero).
-fn networks_of(
+pub(super) fn networks_of(
     f: Field<Vec<Field<String>>>,
     errs: &mut ConfigErrors,
 ) -> Option<Field<Vec<ipnet::IpNet>>> {

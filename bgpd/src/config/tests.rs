@@ -52,7 +52,7 @@ fn malformed_variable_names() {
     assert_eq!(
         env_errors("SIDRA_POLICY__X", "1"),
         "policy: unknown key (known keys: global, neighbor_groups, neighbors, policies, prefix_lists, \
-         api, metrics)"
+         api, metrics, srv6, dataplane)"
     );
 }
 

@@ -22,6 +22,10 @@ pub struct Config {
     pub api: super::ApiConfig,
     /// `[metrics]`: the Prometheus exporter.
     pub metrics: super::MetricsConfig,
+    /// `[srv6]`: locators, services, pod CIDRs.
+    pub srv6: super::Srv6Config,
+    /// `[dataplane]`: where SRv6 state is programmed.
+    pub dataplane: super::DataplaneConfig,
 }
 
 impl Config {

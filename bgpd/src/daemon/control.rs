@@ -49,6 +49,8 @@ pub enum DaemonCommand {
 pub struct DaemonHandle {
     pub(super) tx: mpsc::Sender<DaemonCommand>,
     pub rib: RibHandle,
+    /// The SRv6 service, when one runs.
+    pub srv6: Option<crate::srv6::Srv6Handle>,
 }
 
 const GONE: &str = "the daemon is shutting down";
@@ -208,6 +210,13 @@ impl Daemon {
             return Err(
                 "global.asn, global.router_id, global.listen and global.cluster_id cannot change \
                  while sidrad runs: restart it"
+                    .into(),
+            );
+        }
+        if new.srv6 != self.config.srv6 || new.dataplane != self.config.dataplane {
+            return Err(
+                "[srv6] and [dataplane] cannot change while sidrad runs (pods can: use the node \
+                 API): restart it"
                     .into(),
             );
         }

@@ -117,6 +117,7 @@ pub struct Daemon {
     listener_tasks: Vec<tokio::task::JoinHandle<()>>,
     commands: mpsc::Receiver<DaemonCommand>,
     handle: DaemonHandle,
+    srv6_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// A configured neighbor and its running session task.
@@ -127,6 +128,8 @@ struct Neighbor {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
+    #[error(transparent)]
+    Srv6(#[from] crate::srv6::Srv6Error),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -179,6 +182,11 @@ impl Daemon {
             let (family, nlri, attrs) = local_network(*net);
             rib.send(RibInput::Originate(family, nlri, attrs)).await;
         }
+        let srv6 = crate::srv6::start(config, rib.clone()).await?;
+        let (srv6, srv6_task) = match srv6 {
+            Some((h, t)) => (Some(h), Some(t)),
+            None => (None, None),
+        };
         let (ctx, commands) = mpsc::channel(64);
         let mut d = Daemon {
             rib: rib.clone(),
@@ -191,7 +199,8 @@ impl Daemon {
             accepted,
             listener_tasks,
             commands,
-            handle: DaemonHandle { tx: ctx, rib },
+            handle: DaemonHandle { tx: ctx, rib, srv6 },
+            srv6_task,
         };
         let mut deferred = Vec::new();
         for n in &config.neighbors {
@@ -318,6 +327,11 @@ impl Daemon {
         }
         for (_, p) in self.peers {
             p.handle.join(Duration::from_secs(3)).await;
+        }
+        // The data plane keeps what is programmed (a restarted sidrad adopts it, and
+        // forwarding goes on meanwhile); only the service task stops.
+        if let Some(t) = &self.srv6_task {
+            t.abort();
         }
         self.rib_task.abort();
     }

@@ -78,6 +78,8 @@ struct PeerSlot {
     rejected_count: HashMap<Family, usize>,
     /// With soft reconfiguration inbound: every route as received, before the import policy.
     pre_policy: HashMap<(Family, RouteKey, u32), AsReceived>,
+    /// Families whose End-of-RIB the peer sent since it came up (RFC 4724 §2).
+    end_of_rib: FamilySet,
 }
 
 impl PeerSlot {
@@ -237,6 +239,7 @@ impl Rib {
                 rejected: HashSet::new(),
                 rejected_count: HashMap::new(),
                 addpath_ids: HashMap::new(),
+                end_of_rib: FamilySet::new(),
                 pre_policy: HashMap::new(),
             },
         );
@@ -279,6 +282,16 @@ impl Rib {
         }
     }
 
+    /// The peers that are up and sent End-of-RIB for every negotiated family: their routes
+    /// are all in (a restarted node may then remove what they no longer announce).
+    pub fn synced_peers(&self) -> Vec<IpAddr> {
+        self.peers
+            .values()
+            .filter(|s| s.info.families.iter().all(|f| s.end_of_rib.contains(f)))
+            .map(|s| s.info.address)
+            .collect()
+    }
+
     pub fn is_deferring(&self) -> bool {
         self.deferral.is_some()
     }
@@ -297,6 +310,9 @@ impl Rib {
 
     /// A peer's End-of-RIB for a family.
     pub fn end_of_rib(&mut self, id: PeerId, family: Family) {
+        if let Some(slot) = self.peers.get_mut(&id) {
+            slot.end_of_rib.insert(family);
+        }
         let families = self.peers.get(&id).map(|s| s.info.families.clone());
         if let (Some(d), Some(families)) = (&mut self.deferral, families) {
             let got = d.received.entry(id).or_default();
