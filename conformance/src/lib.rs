@@ -28,6 +28,7 @@ pub mod error;
 pub mod peers;
 pub mod process;
 pub mod routes;
+pub mod srv6lab;
 pub mod topo;
 pub mod wait;
 
