@@ -252,14 +252,15 @@ impl Target {
                         {
                             out.established += 1;
                         }
-                    } else if up && name.starts_with('p') {
-                        if let Some(rest) = line.trim().strip_prefix("Routes:") {
-                            out.received += rest
-                                .split_whitespace()
-                                .next()
-                                .and_then(|n| n.parse::<u64>().ok())
-                                .unwrap_or(0);
-                        }
+                    } else if up
+                        && name.starts_with('p')
+                        && let Some(rest) = line.trim().strip_prefix("Routes:")
+                    {
+                        out.received += rest
+                            .split_whitespace()
+                            .next()
+                            .and_then(|n| n.parse::<u64>().ok())
+                            .unwrap_or(0);
                     }
                 }
             }
