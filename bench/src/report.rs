@@ -210,7 +210,10 @@ pub fn markdown(
         }
         for (i, (name, f, fmt)) in metrics().into_iter().enumerate() {
             let label = if i == 0 {
-                format!("[{}]({link_base}/{}.json): {}", w.name, w.name, w.what)
+                format!(
+                    "[{}]({link_base}/{}.json): {} (this run: {} x {})",
+                    w.name, w.name, w.what, w.peers, w.prefixes
+                )
             } else {
                 String::new()
             };
