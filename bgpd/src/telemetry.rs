@@ -1,6 +1,6 @@
 //! Prometheus metrics (`[metrics] listen = "127.0.0.1:9179"`).
 //!
-//! Two sources, chosen so that the session and RIB code carry no metrics logic:
+//! Three sources, chosen so that the session and RIB code carry no metrics logic:
 //!
 //! * **Counters at the wire**: every BGP message read or written by a
 //!   [`crate::session::conn::Connection`] is counted by type ([`MessageCounters`]: the counter
@@ -8,14 +8,19 @@
 //! * **Snapshots**: every [`REFRESH`] the [`refresher`] reads the neighbors' status (the same
 //!   `PeerStatus` the API shows) and one summary of the RIB ([`crate::rib::watch::sizes`]) and
 //!   sets the gauges (session state, uptime, prefixes per peer and family, RIB sizes) and the
-//!   counters the status already keeps (established transitions, decision runs).
+//!   counters the status already keeps (established transitions, decision runs); with an SRv6
+//!   service, also the data plane gauges from its snapshot and the reconciler's sync status
+//!   (the same ones `sidractl srv6 status` shows).
+//! * **The data plane reconciler** ([`crate::dataplane::reconciler`]) counts its operations by
+//!   kind and result, times each batch it applies and sets the pending changes.
 //!
 //! Series of a deleted neighbor: its gauges stop being set and the exporter drops them after
 //! [`GAUGE_IDLE`]; its counters stay (a counter must not go back to zero while scraped).
 //!
 //! Names follow the Prometheus conventions (`sidra_` prefix, `_total` counters, `_seconds`);
 //! labels are bounded: `peer` (a configured neighbor's address), `family` (4 values), `type`
-//! (6 values), `state` is a value, not a label.
+//! (6 values), `kind` (the data plane's object or change kinds), `result` (`ok`, `error`);
+//! the session's `state` is a value, not a label (`sidra_srv6_routes`' `state` has 2 values).
 //!
 //! | metric | type | labels |
 //! |---|---|---|
@@ -36,12 +41,23 @@
 //! | `sidra_rib_decision_runs_total` | counter | |
 //! | `sidra_rib_rejected_paths_total` | counter | |
 //! | `sidra_api_watchers` | gauge | |
+//! | `sidra_dataplane_operations_total` | counter | `kind` (`local_sid_add`, `policy_mod`, `steering_set`, ... 11 values), `result` (`ok`, `error`) |
+//! | `sidra_dataplane_pending_changes` | gauge | |
+//! | `sidra_dataplane_apply_seconds` | histogram | |
+//! | `sidra_dataplane_in_sync` | gauge 0/1 | |
+//! | `sidra_dataplane_objects` | gauge: programmed objects | `kind` (`local_sids`, `policies`, `steering`) |
+//! | `sidra_srv6_routes` | gauge: remote SRv6 routes | `state` (`installed`, `not_installed`) |
+//!
+//! The data plane and SRv6 metrics exist only when sidrad runs an SRv6 service (an `[srv6]`
+//! section or a data plane backend).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime};
 
-use metrics::{Counter, Unit, counter, describe_counter, describe_gauge, gauge};
-use metrics_exporter_prometheus::PrometheusBuilder;
+use metrics::{
+    Counter, Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge,
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use metrics_util::MetricKindMask;
 
 use crate::daemon::DaemonHandle;
@@ -68,6 +84,18 @@ pub const METRICS: &[(&str, &str)] = &[
     ("sidra_rib_decision_runs_total", "counter"),
     ("sidra_rib_rejected_paths_total", "counter"),
     ("sidra_api_watchers", "gauge"),
+    ("sidra_dataplane_operations_total", "counter"),
+    ("sidra_dataplane_pending_changes", "gauge"),
+    ("sidra_dataplane_apply_seconds", "histogram"),
+    ("sidra_dataplane_in_sync", "gauge"),
+    ("sidra_dataplane_objects", "gauge"),
+    ("sidra_srv6_routes", "gauge"),
+];
+
+/// The buckets of `sidra_dataplane_apply_seconds` (a batch takes from microseconds with the
+/// `none` backend to seconds for a full table through VPP's API).
+pub const APPLY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
 /// How often the snapshot metrics are refreshed.
@@ -137,6 +165,11 @@ pub fn install(listen: SocketAddr) -> Result<(), String> {
     PrometheusBuilder::new()
         .with_http_listener(listen)
         .idle_timeout(MetricKindMask::GAUGE, Some(GAUGE_IDLE))
+        .set_buckets_for_metric(
+            Matcher::Full("sidra_dataplane_apply_seconds".into()),
+            APPLY_BUCKETS,
+        )
+        .map_err(|e| format!("metrics: {e}"))?
         .install()
         .map_err(|e| format!("metrics.listen: cannot serve on {listen}: {e}"))?;
     describe();
@@ -208,6 +241,57 @@ fn describe() {
         "Received routes not used (AS or cluster loop, own originator id, no next hop)"
     );
     describe_gauge!("sidra_api_watchers", "gRPC WatchRoutes streams open");
+    describe_counter!(
+        "sidra_dataplane_operations_total",
+        "Data plane changes applied, by kind and result (ok, error)"
+    );
+    describe_gauge!(
+        "sidra_dataplane_pending_changes",
+        "Data plane changes still to apply (0 when in sync)"
+    );
+    describe_histogram!(
+        "sidra_dataplane_apply_seconds",
+        Unit::Seconds,
+        "Time to apply one batch of data plane changes"
+    );
+    describe_gauge!(
+        "sidra_dataplane_in_sync",
+        "1 when the data plane holds the desired SRv6 state"
+    );
+    describe_gauge!(
+        "sidra_dataplane_objects",
+        "Objects programmed in the data plane, by kind (local_sids, policies, steering)"
+    );
+    describe_gauge!(
+        "sidra_srv6_routes",
+        "Remote SRv6 routes, by state (installed: a policy and steering desired; not_installed)"
+    );
+}
+
+/// Set the SRv6 and data plane gauges from the service's snapshot and the reconciler's status.
+pub fn refresh_srv6(srv6: &crate::srv6::Srv6Handle) {
+    let installed = srv6
+        .snapshot
+        .borrow()
+        .routes
+        .iter()
+        .filter(|r| matches!(r.verdict, crate::srv6::remote::Verdict::Installed { .. }))
+        .count();
+    let total = srv6.snapshot.borrow().routes.len();
+    let sync = srv6.sync.borrow().clone();
+    gauge!("sidra_dataplane_in_sync").set(f64::from(u8::from(sync.in_sync)));
+    gauge!("sidra_dataplane_pending_changes").set(sync.pending as f64);
+    let p = &sync.programmed;
+    for (kind, n) in [
+        ("local_sids", p.local_sids.len()),
+        ("policies", p.policies.len()),
+        ("steering", p.steering.len()),
+    ] {
+        gauge!("sidra_dataplane_objects", "kind" => kind).set(n as f64);
+    }
+    gauge!("sidra_srv6_routes", "state" => "installed").set(installed as f64);
+    gauge!("sidra_srv6_routes", "state" => "not_installed")
+        .set(total.saturating_sub(installed) as f64);
 }
 
 /// The `sidra_bgp_session_state` value.
@@ -285,6 +369,9 @@ pub async fn refresh(handle: &DaemonHandle) -> bool {
     counter!("sidra_rib_decision_runs_total").absolute(sizes.decision_runs);
     counter!("sidra_rib_rejected_paths_total").absolute(sizes.rejected);
     gauge!("sidra_api_watchers").set(sizes.watchers as f64);
+    if let Some(srv6) = &handle.srv6 {
+        refresh_srv6(srv6);
+    }
     gauge!("sidra_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     true
 }

@@ -131,7 +131,29 @@ fn metrics_are_exported_and_move() {
         free_port("127.0.0.2"),
         free_port("127.0.0.1"),
     );
-    let metrics = format!("\n[metrics]\nlisten = \"127.0.0.1:{pm}\"\n");
+    // a runs an SRv6 service (IPv6 pods only: the IPv4 counts below stay those of
+    // global.networks) on the `none` data plane, so the data plane metrics exist too.
+    let metrics = format!(
+        r#"
+[metrics]
+listen = "127.0.0.1:{pm}"
+
+[srv6]
+source_address = "fd00::1"
+
+[[srv6.locators]]
+name = "main"
+prefix = "fc00:0:1:1::/64"
+
+[[srv6.services]]
+name = "pods"
+mode = "global"
+pods = ["2001:db8:1:1::/64"]
+
+[dataplane]
+backend = "none"
+"#
+    );
     let _a = sidrad(
         &dir.0,
         "a",
@@ -162,6 +184,7 @@ fn metrics_are_exported_and_move() {
                 "sidra_bgp_prefixes_accepted",
                 &[peer, "family=\"ipv4-unicast\""],
             ) == Some(1.0)
+            && value(&text, "sidra_dataplane_in_sync", &[]) == Some(1.0)
     });
 
     // Every documented metric, with its type.
@@ -194,6 +217,37 @@ fn metrics_are_exported_and_move() {
             &[peer, "family=\"ipv4-unicast\""]
         ),
         Some(1.0)
+    );
+    // The data plane: two local SIDs (End.DT4, End.DT6) programmed, no remote SRv6 route.
+    assert_eq!(
+        value(&text, "sidra_dataplane_objects", &["kind=\"local_sids\""]),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(&text, "sidra_dataplane_objects", &["kind=\"steering\""]),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(
+            &text,
+            "sidra_dataplane_operations_total",
+            &["kind=\"local_sid_add\"", "result=\"ok\""]
+        ),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(&text, "sidra_dataplane_pending_changes", &[]),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(&text, "sidra_srv6_routes", &["state=\"not_installed\""]),
+        Some(0.0)
+    );
+    assert!(
+        value(&text, "sidra_dataplane_apply_seconds_count", &[]).is_some_and(|n| n >= 1.0),
+        "{text}"
     );
     let count = |t: &str, dir: &str, ty: &str| {
         value(

@@ -128,8 +128,8 @@ impl ApiServer {
                 .add_service(reflection)
                 .add_service(NeighborServiceServer::new(neighbor::Neighbors(ctx.clone())))
                 .add_service(RibServiceServer::new(rib::Routes(ctx.clone())))
-                .add_service(Srv6ServiceServer::new(srv6::Srv6))
-                .add_service(NodeServiceServer::new(srv6::Node))
+                .add_service(Srv6ServiceServer::new(srv6::Srv6(ctx.clone())))
+                .add_service(NodeServiceServer::new(srv6::Node(ctx.clone())))
                 .add_service(ConfigServiceServer::new(config::ConfigApi(ctx.clone()))))
         };
         let mut tasks = Vec::new();

@@ -7,6 +7,11 @@
 //! sidractl rib [-a FAMILY] [PREFIX] [--longer] [--neighbor ADDR] [--all-paths]
 //! sidractl watch [-a FAMILY]... [--initial]     best-path changes as they happen
 //! sidractl reload                               the configuration file, as SIGHUP
+//! sidractl srv6 locators|sids|policies|status   the SRv6 service and its data plane
+//! sidractl srv6 steering|routes [SERVICE]       steering entries; remote routes and verdicts
+//! sidractl node pods list [SERVICE]             the node's pod CIDRs and generations
+//! sidractl node pods add|del SERVICE CIDR...    as the CNI agent does
+//! sidractl node pods set SERVICE [CIDR...] [--expect-generation N]
 //! sidractl decode --hex|--file|--pcap ...       BGP messages, offline
 //! ```
 //!
@@ -57,6 +62,10 @@ enum Command {
     Watch(WatchArgs),
     /// Reload sidrad's configuration file (as SIGHUP does).
     Reload(JsonArgs),
+    /// SRv6: locators, local SIDs, policies, steering, remote routes, data plane status.
+    Srv6(Srv6Args),
+    /// This node's pod CIDRs, as the CNI agent sets them.
+    Node(NodeArgs),
     /// Decode BGP messages from hex, a file of hex lines, or a pcap/pcapng capture (offline).
     Decode(DecodeArgs),
 }
@@ -198,6 +207,86 @@ struct WatchArgs {
     initial: bool,
     #[command(flatten)]
     out: JsonArgs,
+}
+
+#[derive(Args, Debug)]
+struct Srv6Args {
+    #[command(subcommand)]
+    what: Srv6What,
+    #[command(flatten)]
+    out: JsonArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Srv6What {
+    /// The locators, with their SID structure and the services that use them.
+    Locators,
+    /// This node's SIDs: behavior, table, service, and whether the data plane holds them.
+    Sids,
+    /// SR policies (one per remote SID, named by a binding SID): segment lists and weights.
+    Policies,
+    /// Prefixes steered into the policies, per service and table.
+    Steering {
+        /// Only this service's entries.
+        service: Option<String>,
+    },
+    /// Other nodes' SRv6 routes: installed (table, binding SID) or why not.
+    Routes {
+        /// Only this service's routes.
+        service: Option<String>,
+        /// Only the routes that are not installed.
+        #[arg(long)]
+        not_installed: bool,
+    },
+    /// The data plane: backend, sync state, pending changes, last error.
+    Status,
+}
+
+#[derive(Args, Debug)]
+struct NodeArgs {
+    #[command(subcommand)]
+    what: NodeWhat,
+}
+
+#[derive(Subcommand, Debug)]
+enum NodeWhat {
+    /// Pod CIDRs per service (the configuration's and the CNI agent's), with generations.
+    Pods(PodsArgs),
+}
+
+#[derive(Args, Debug)]
+struct PodsArgs {
+    #[command(subcommand)]
+    action: PodsAction,
+    #[command(flatten)]
+    out: JsonArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum PodsAction {
+    /// Every service's pod CIDRs, or one service's.
+    List { service: Option<String> },
+    /// Advertise more pod CIDRs for a service.
+    Add {
+        service: String,
+        #[arg(required = true, value_name = "CIDR")]
+        cidrs: Vec<String>,
+    },
+    /// Stop advertising pod CIDRs added before (those of the configuration file stay).
+    Del {
+        service: String,
+        #[arg(required = true, value_name = "CIDR")]
+        cidrs: Vec<String>,
+    },
+    /// Replace a service's added pod CIDRs (none: remove them all).
+    Set {
+        service: String,
+        #[arg(value_name = "CIDR")]
+        cidrs: Vec<String>,
+        /// Only if the service's generation is still N (else ABORTED: list and retry).
+        #[arg(long, value_name = "N")]
+        expect_generation: Option<u64>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -463,8 +552,139 @@ async fn run_remote(conn: &ConnArgs, command: Command) -> Result<(), String> {
                 print(&render::reload_text(&r))
             }
         }
+        Command::Srv6(args) => srv6(channel, args).await,
+        Command::Node(NodeArgs {
+            what: NodeWhat::Pods(args),
+        }) => pods(channel, args).await,
         Command::Decode(_) => Err("decode runs offline".into()),
     }
+}
+
+/// Print `r` as JSON or as `text` renders it.
+fn output<T: serde::Serialize>(
+    r: &T,
+    as_json: bool,
+    text: impl Fn(&T) -> String,
+) -> Result<(), String> {
+    if as_json {
+        print(&json(r, true)?)
+    } else {
+        print(&text(r))
+    }
+}
+
+async fn srv6(channel: tonic::transport::Channel, args: Srv6Args) -> Result<(), String> {
+    use bgpd::api::client::status_text;
+    use bgpd::api::render;
+    use sidra_proto::v1 as pb;
+    use sidra_proto::v1::srv6_service_client::Srv6ServiceClient;
+
+    let st = |s: tonic::Status| status_text(&s);
+    let mut c = Srv6ServiceClient::new(channel);
+    let j = args.out.json;
+    match args.what {
+        Srv6What::Locators => {
+            let r = c
+                .list_locators(pb::ListLocatorsRequest {})
+                .await
+                .map_err(st)?;
+            output(&r.into_inner(), j, |r| render::locators_table(&r.locators))
+        }
+        Srv6What::Sids => {
+            let r = c
+                .list_local_sids(pb::ListLocalSidsRequest {})
+                .await
+                .map_err(st)?;
+            output(&r.into_inner(), j, |r| render::local_sids_table(&r.sids))
+        }
+        Srv6What::Policies => {
+            let r = c
+                .list_policies(pb::ListSrPoliciesRequest {})
+                .await
+                .map_err(st)?;
+            output(&r.into_inner(), j, |r| render::policies_table(&r.policies))
+        }
+        Srv6What::Steering { service } => {
+            let r = c
+                .list_steering(pb::ListSteeringRequest {
+                    service: service.unwrap_or_default(),
+                })
+                .await
+                .map_err(st)?;
+            output(&r.into_inner(), j, |r| render::steering_table(&r.entries))
+        }
+        Srv6What::Routes {
+            service,
+            not_installed,
+        } => {
+            let r = c
+                .list_srv6_routes(pb::ListSrv6RoutesRequest {
+                    service: service.unwrap_or_default(),
+                    not_installed,
+                })
+                .await
+                .map_err(st)?;
+            output(&r.into_inner(), j, |r| render::srv6_routes_table(&r.routes))
+        }
+        Srv6What::Status => {
+            let r = c
+                .get_dataplane_status(pb::GetDataplaneStatusRequest {})
+                .await
+                .map_err(st)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            output(&r.into_inner(), j, |r| {
+                render::dataplane_status_text(r, now)
+            })
+        }
+    }
+}
+
+async fn pods(channel: tonic::transport::Channel, args: PodsArgs) -> Result<(), String> {
+    use bgpd::api::client::status_text;
+    use bgpd::api::render;
+    use sidra_proto::v1 as pb;
+    use sidra_proto::v1::node_service_client::NodeServiceClient;
+
+    let st = |s: tonic::Status| status_text(&s);
+    let mut c = NodeServiceClient::new(channel);
+    let r = match args.action {
+        PodsAction::List { service } => {
+            c.list_pod_cidrs(pb::ListPodCidrsRequest {
+                service: service.unwrap_or_default(),
+            })
+            .await
+        }
+        PodsAction::Add { service, cidrs } => {
+            c.add_pod_cidrs(pb::AddPodCidrsRequest { service, cidrs })
+                .await
+        }
+        PodsAction::Del { service, cidrs } => {
+            c.remove_pod_cidrs(pb::RemovePodCidrsRequest { service, cidrs })
+                .await
+        }
+        PodsAction::Set {
+            service,
+            cidrs,
+            expect_generation,
+        } => {
+            if expect_generation == Some(0) {
+                return Err(
+                    "--expect-generation 0 would mean \"any generation\": omit it instead".into(),
+                );
+            }
+            c.set_pod_cidrs(pb::SetPodCidrsRequest {
+                service,
+                cidrs,
+                expected_generation: expect_generation.unwrap_or(0),
+            })
+            .await
+        }
+    }
+    .map_err(st)?
+    .into_inner();
+    output(&r, args.out.json, render::pod_cidrs_table)
 }
 
 fn decode(args: &DecodeArgs) -> Result<(), Unreadable> {
