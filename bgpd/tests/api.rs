@@ -472,12 +472,16 @@ async fn api_against_two_peering_daemons() {
         .unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
 
-    // Declared but not implemented yet: said so.
+    // No [srv6] section: the SRv6 calls say what to configure.
     let e = Srv6ServiceClient::new(ch.clone())
         .list_locators(pb::ListLocatorsRequest {})
         .await
         .unwrap_err();
-    assert_eq!(e.code(), Code::Unimplemented);
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    assert!(
+        e.message().contains("no [srv6] section is configured"),
+        "{e:?}"
+    );
     // Reload needs the file sidrad was started with (none here).
     let e = ConfigServiceClient::new(ch.clone())
         .reload(pb::ReloadRequest {})
