@@ -196,6 +196,8 @@ pub struct LabOptions {
     pub nodes: usize,
     /// `dataplane.restart_hold` of every node (seconds).
     pub restart_hold: u16,
+    /// More hub nodes (no sidrad, no pod) for the test's own peers, named as given.
+    pub extra_nodes: Vec<String>,
 }
 
 impl Lab {
@@ -209,10 +211,17 @@ impl Lab {
         for k in 0..o.nodes {
             b = b.node(&format!("n{}", k + 2));
         }
+        for x in &o.extra_nodes {
+            b = b.node(x);
+        }
         let topo = b.build()?;
         let mut pods = PodNamespaces::default();
         let mut nodes = Vec::new();
-        for node in topo.nodes().iter().filter(|n| n.name != "rr") {
+        let sidra_nodes = topo
+            .nodes()
+            .iter()
+            .filter(|n| n.name != "rr" && !o.extra_nodes.contains(&n.name));
+        for node in sidra_nodes {
             // IPv6-only fabric.
             ip(&[
                 "-n",
