@@ -34,12 +34,12 @@
 mod client;
 mod connection;
 pub mod error;
-//FAKE#[cfg(feature = "fake-vpp")]
-//FAKEpub mod fake;
+#[cfg(feature = "fake-vpp")]
+pub mod fake;
 pub mod framing;
 pub mod messages;
 mod reconnect;
-//SMOKEpub mod smoke;
+pub mod smoke;
 mod table;
 mod wire;
 
