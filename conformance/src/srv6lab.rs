@@ -291,7 +291,7 @@ impl Lab {
                     let routes = self.nodes[*i].kernel_routes()?;
                     if !routes
                         .lines()
-                        .any(|l| l.starts_with(cidr.as_str()) && l.contains("encap seg6"))
+                        .any(|l| route_to(l, cidr) && l.contains("encap seg6"))
                     {
                         missing.push(format!("{} lacks {cidr}", self.nodes[*i].node.name));
                     }
@@ -319,6 +319,14 @@ impl Lab {
         }
         failed
     }
+}
+
+/// Whether a line of `ip -d route show` is a route to `prefix` (with `-d`, a route type such as
+/// `unicast` may come first).
+pub fn route_to(line: &str, prefix: &str) -> bool {
+    line.split_whitespace()
+        .take(2)
+        .any(|w| w == prefix || prefix.strip_suffix("/128").is_some_and(|a| a == w))
 }
 
 /// `ping -c COUNT -W 1` from `ns` to `dst` (bounded: at most COUNT + 2 s).

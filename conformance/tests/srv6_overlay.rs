@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use conformance::peers::sidrad::signal;
 use conformance::peers::{ExaBgp, IPV6_UNICAST, Session};
-use conformance::srv6lab::{Lab, LabOptions, Mode, Reflector};
+use conformance::srv6lab::{Lab, LabOptions, Mode, Reflector, route_to};
 use conformance::{Check, Tcpdump, TestDir, cmd, require_root, wait_until};
 
 fn options(prefix: &str, mode: Mode, reflector: Reflector) -> LabOptions {
@@ -62,23 +62,38 @@ fn vpn_mode_over_an_frr_reflector() {
     // sidra sends them transposed and FRR rewrites the behavior: both must be undone).
     let routes = n2.kernel_routes().unwrap();
     for (cidr, sid) in [(n3.pod_cidr4(), dt4(3)), (n3.pod_cidr6(), dt6(3))] {
-        let line = routes.lines().find(|l| l.starts_with(&cidr)).unwrap_or_else(|| panic!("no route to {cidr}:\n{routes}"));
-        assert!(line.contains("encap seg6 mode encap") && line.contains(&sid), "{cidr} should be encapsulated to {sid}: {line}");
+        let line = routes
+            .lines()
+            .find(|l| route_to(l, &cidr))
+            .unwrap_or_else(|| panic!("no route to {cidr}:\n{routes}"));
+        assert!(
+            line.contains("encap seg6 mode encap") && line.contains(&sid),
+            "{cidr} should be encapsulated to {sid}: {line}"
+        );
     }
     // A capture on the fabric shows outer IPv6 packets with a routing header (SRH) to the SIDs.
     let pcap = dir.join("fabric.pcap");
     let cap = Tcpdump::start(lab.topo.hub(), "br0", &pcap, "ip6 proto 43").unwrap();
     assert_pings(&lab);
     let file = cap.stop().unwrap();
-    let text = cmd::run(Command::new(cmd::find(cmd::TCPDUMP).unwrap()).args(["-nn", "-v", "-r"]).arg(&file)).unwrap();
+    let text = cmd::run(
+        Command::new(cmd::find(cmd::TCPDUMP).unwrap())
+            .args(["-nn", "-v", "-r"])
+            .arg(&file),
+    )
+    .unwrap();
     for sid in [dt4(3), dt6(3), dt4(2), dt6(2)] {
         assert!(
-            text.lines().any(|l| l.contains(&format!("> {sid}")) || l.contains(&format!("[0]{sid}"))),
+            text.lines()
+                .any(|l| l.contains(&format!("> {sid}")) || l.contains(&format!("[0]{sid}"))),
             "no SRv6 packet to {sid} in the capture:\n{}",
             text.lines().take(40).collect::<Vec<_>>().join("\n")
         );
     }
-    assert!(text.contains("srcrt") || text.contains("RT6"), "no segment routing header decoded:\n{text}");
+    assert!(
+        text.contains("srcrt") || text.contains("RT6"),
+        "no segment routing header decoded:\n{text}"
+    );
 }
 
 #[test]
@@ -90,7 +105,11 @@ fn global_mode_over_gobgp_and_bird_reflectors() {
         let dir = TestDir::new(&format!("srv6-global-{}", reflector.name())).unwrap();
         let lab = lab(&options(prefix, Mode::Global, reflector), &dir);
         let routes = lab.nodes[0].kernel_routes().unwrap();
-        assert!(routes.contains(&dt4(3)) && routes.contains(&dt6(3)), "{}: {routes}", reflector.name());
+        assert!(
+            routes.contains(&dt4(3)) && routes.contains(&dt6(3)),
+            "{}: {routes}",
+            reflector.name()
+        );
         assert_pings(&lab);
     }
 }
@@ -106,18 +125,26 @@ fn a_stopped_node_is_withdrawn_and_comes_back() {
     // Freeze n3's sidrad: no keepalives, the reflector's hold timer (9 s) runs out.
     let n3 = lab.nodes[1].sidrad.as_mut().unwrap();
     signal(n3.daemon(), "STOP").unwrap();
-    let gone = wait_until("n2 to remove n3's pods", Duration::from_secs(40), Duration::from_millis(200), || {
-        let r = lab.nodes[0].kernel_routes()?;
-        Ok(if r.lines().any(|l| l.starts_with(&cidr)) {
-            Check::NotYet(r)
-        } else {
-            Check::Ready(r)
-        })
-    });
+    let gone = wait_until(
+        "n2 to remove n3's pods",
+        Duration::from_secs(40),
+        Duration::from_millis(200),
+        || {
+            let r = lab.nodes[0].kernel_routes()?;
+            Ok(if r.lines().any(|l| route_to(l, &cidr)) {
+                Check::NotYet(r)
+            } else {
+                Check::Ready(r)
+            })
+        },
+    );
     let n3 = lab.nodes[1].sidrad.as_mut().unwrap();
     signal(n3.daemon(), "CONT").unwrap();
     let left = gone.unwrap();
-    assert!(!left.contains(&dt4(3)) && !left.contains(&dt6(3)), "n3's policies are gone too: {left}");
+    assert!(
+        !left.contains(&dt4(3)) && !left.contains(&dt6(3)),
+        "n3's policies are gone too: {left}"
+    );
     // Back without operator action.
     lab.wait_converged(Duration::from_secs(60)).unwrap();
     assert_pings(&lab);
@@ -133,7 +160,19 @@ fn a_restarting_sidrad_keeps_forwarding() {
     let dst = IpAddr::V4(lab.nodes[1].pod.v4);
     // 60 pings, 5 per second, for 12 s, across the restart.
     let mut ping = Command::new(cmd::find(cmd::IP).unwrap())
-        .args(["netns", "exec", &lab.nodes[0].pod.ns, "ping", "-n", "-i", "0.2", "-c", "60", "-W", "1"])
+        .args([
+            "netns",
+            "exec",
+            &lab.nodes[0].pod.ns,
+            "ping",
+            "-n",
+            "-i",
+            "0.2",
+            "-c",
+            "60",
+            "-W",
+            "1",
+        ])
         .arg(dst.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -146,13 +185,21 @@ fn a_restarting_sidrad_keeps_forwarding() {
     signal(n2.daemon(), "KILL").unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let during = lab.nodes[0].kernel_routes().unwrap();
-    assert_eq!(before, during, "the kernel state stays while sidrad is down");
+    assert_eq!(
+        before, during,
+        "the kernel state stays while sidrad is down"
+    );
     lab.nodes[0].sidrad = None;
     lab.nodes[0].start().unwrap();
     let n2 = lab.nodes[0].sidrad.as_mut().unwrap();
-    n2.wait_for_log("the previous run's state to be adopted", Duration::from_secs(10), |l| {
-        l.message.starts_with("the data plane holds state from a previous run")
-    })
+    n2.wait_for_log(
+        "the previous run's state to be adopted",
+        Duration::from_secs(10),
+        |l| {
+            l.message
+                .starts_with("the data plane holds state from a previous run")
+        },
+    )
     .unwrap();
     lab.wait_converged(Duration::from_secs(60)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -172,7 +219,10 @@ fn a_restarting_sidrad_keeps_forwarding() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     // At most one second (5 pings) lost across the restart.
-    assert!(received >= 55, "{received} of 60 pings answered ({status}):\n{out}");
+    assert!(
+        received >= 55,
+        "{received} of 60 pings answered ({status}):\n{out}"
+    );
     // After the restart, nothing was re-programmed for nothing: the same routes as before.
     assert_eq!(lab.nodes[0].kernel_routes().unwrap(), before);
 }
@@ -208,30 +258,59 @@ fn unusable_routes_are_not_installed_and_say_why() {
     let unreachable = "fc000000009900010002000000000000";
     let routes = vec![
         // A valid SID in a locator nobody advertises.
-        format!("route 2001:db8:99::/64 next-hop {} attribute [ 0x28 0xc0 0x{} ]", exa.ipv6, l3_service(unreachable)),
+        format!(
+            "route 2001:db8:99::/64 next-hop {} attribute [ 0x28 0xc0 0x{} ]",
+            exa.ipv6,
+            l3_service(unreachable)
+        ),
         // A malformed SRv6 L3 Service TLV (its length overruns the attribute): RFC 9252 §7
         // treat-as-withdraw.
-        format!("route 2001:db8:98::/64 next-hop {} attribute [ 0x28 0xc0 0x0500ff0001001e00 ]", exa.ipv6),
+        format!(
+            "route 2001:db8:98::/64 next-hop {} attribute [ 0x28 0xc0 0x0500ff0001001e00 ]",
+            exa.ipv6
+        ),
     ];
     let exa_dir = dir.subdir("exabgp").unwrap();
-    let conf = ExaBgp::config(&Session::ibgp(&exa, &n2, 65000).families(&[IPV6_UNICAST]), &exa_dir, &routes).unwrap();
+    let conf = ExaBgp::config(
+        &Session::ibgp(&exa, &n2, 65000).families(&[IPV6_UNICAST]),
+        &exa_dir,
+        &routes,
+    )
+    .unwrap();
     let _exabgp = ExaBgp::start(&exa.ns, &exa_dir, &conf).unwrap();
     lab.wait_converged(Duration::from_secs(60)).unwrap();
     let sidrad = lab.nodes[0].sidrad.as_mut().unwrap();
     let line = sidrad
-        .wait_for_log("the unreachable route's reason", Duration::from_secs(30), |l| {
-            l.message.starts_with("route not installed") && l.json.to_string().contains("2001:db8:99::/64")
-        })
+        .wait_for_log(
+            "the unreachable route's reason",
+            Duration::from_secs(30),
+            |l| {
+                l.message.starts_with("route not installed")
+                    && l.json.to_string().contains("2001:db8:99::/64")
+            },
+        )
         .unwrap();
-    assert!(line.message.contains("fc00:0:99:1:2:: is not reachable"), "{}", line.message);
+    assert!(
+        line.message.contains("fc00:0:99:1:2:: is not reachable"),
+        "{}",
+        line.message
+    );
     let bad = sidrad
-        .wait_for_log("the malformed Prefix-SID to be reported", Duration::from_secs(30), |l| {
-            l.message.starts_with("UPDATE problem") && l.json.to_string().contains("treat-as-withdraw")
-        })
+        .wait_for_log(
+            "the malformed Prefix-SID to be reported",
+            Duration::from_secs(30),
+            |l| {
+                l.message.starts_with("UPDATE problem")
+                    && l.json.to_string().contains("treat-as-withdraw")
+            },
+        )
         .unwrap();
     assert!(bad.message.contains("TLV type 5"), "{}", bad.message);
     let kernel = lab.nodes[0].kernel_routes().unwrap();
-    assert!(!kernel.contains("2001:db8:99:") && !kernel.contains("2001:db8:98:"), "{kernel}");
+    assert!(
+        !kernel.contains("2001:db8:99:") && !kernel.contains("2001:db8:98:"),
+        "{kernel}"
+    );
     // The good routes are unaffected.
     assert_pings(&lab);
 }

@@ -170,9 +170,16 @@ pub async fn start(
         Backend::None => {
             run_with(crate::dataplane::none::NoDataplane::default(), config, rib).await
         }
-        Backend::Kernel => Err(Srv6Error::Backend(
-            "the kernel backend is not built in yet".into(),
-        )),
+        Backend::Kernel => {
+            let kernel = crate::dataplane::kernel::KernelDataplane::new(
+                crate::dataplane::kernel::KernelOptions {
+                    protocol: config.dataplane.kernel_protocol,
+                    device: None,
+                },
+            )
+            .map_err(|e| Srv6Error::Backend(format!("kernel: {e}")))?;
+            run_with(kernel, config, rib).await
+        }
         Backend::Vpp => Err(Srv6Error::Backend(
             "the VPP backend is not built in yet".into(),
         )),
@@ -397,9 +404,15 @@ impl Service {
 
     /// Log each route whose verdict changed: why it is not installed, or that it now is.
     fn log_verdicts(&self, new: &[RouteStatus]) {
-        type Key = (Family, IpNet, Option<crate::packet::nlri::RouteDistinguisher>, Option<String>);
+        type Key = (
+            Family,
+            IpNet,
+            Option<crate::packet::nlri::RouteDistinguisher>,
+            Option<String>,
+        );
         let key = |s: &RouteStatus| -> Key { (s.family, s.prefix, s.rd, s.service.clone()) };
-        let old: HashMap<Key, &Verdict> = self.statuses.iter().map(|s| (key(s), &s.verdict)).collect();
+        let old: HashMap<Key, &Verdict> =
+            self.statuses.iter().map(|s| (key(s), &s.verdict)).collect();
         for s in new {
             if old.get(&key(s)).is_some_and(|v| **v == s.verdict) {
                 continue;
