@@ -29,3 +29,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 # The dev profile: on two cores, building optimised test binaries costs more than it saves.
 echo "== cargo test --workspace"
 cargo test --workspace "$@"
+
+# The lab demo must work on a fresh machine: run it to completion (pings over SRv6, teardown).
+if [ "$(id -u)" = 0 ]; then
+    echo "== scripts/lab.sh --check"
+    scripts/lab.sh --check --prefix labci
+fi

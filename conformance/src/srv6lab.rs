@@ -196,6 +196,8 @@ pub struct LabOptions {
     pub nodes: usize,
     /// `dataplane.restart_hold` of every node (seconds).
     pub restart_hold: u16,
+    /// More hub nodes (no sidrad, no pod) for the test's own peers, named as given.
+    pub extra_nodes: Vec<String>,
 }
 
 impl Lab {
@@ -209,10 +211,17 @@ impl Lab {
         for k in 0..o.nodes {
             b = b.node(&format!("n{}", k + 2));
         }
+        for x in &o.extra_nodes {
+            b = b.node(x);
+        }
         let topo = b.build()?;
         let mut pods = PodNamespaces::default();
         let mut nodes = Vec::new();
-        for node in topo.nodes().iter().filter(|n| n.name != "rr") {
+        let sidra_nodes = topo
+            .nodes()
+            .iter()
+            .filter(|n| n.name != "rr" && !o.extra_nodes.contains(&n.name));
+        for node in sidra_nodes {
             // IPv6-only fabric.
             ip(&[
                 "-n",
@@ -282,7 +291,7 @@ impl Lab {
                     let routes = self.nodes[*i].kernel_routes()?;
                     if !routes
                         .lines()
-                        .any(|l| l.starts_with(cidr.as_str()) && l.contains("encap seg6"))
+                        .any(|l| route_to(l, cidr) && l.contains("encap seg6"))
                     {
                         missing.push(format!("{} lacks {cidr}", self.nodes[*i].node.name));
                     }
@@ -310,6 +319,14 @@ impl Lab {
         }
         failed
     }
+}
+
+/// Whether a line of `ip -d route show` is a route to `prefix` (with `-d`, a route type such as
+/// `unicast` may come first).
+pub fn route_to(line: &str, prefix: &str) -> bool {
+    line.split_whitespace()
+        .take(2)
+        .any(|w| w == prefix || prefix.strip_suffix("/128").is_some_and(|a| a == w))
 }
 
 /// `ping -c COUNT -W 1` from `ns` to `dst` (bounded: at most COUNT + 2 s).

@@ -7,6 +7,7 @@
 //! restarted. Backends only translate changes into their own API.
 
 pub mod diff;
+pub mod kernel;
 pub mod none;
 pub mod reconciler;
 pub mod state;

@@ -7,18 +7,18 @@
 //! back) or `dataplane.restart_hold` has passed, so the encapsulations of the previous run keep
 //! forwarding meanwhile.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use ipnet::{IpNet, Ipv6Net};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::bsid::BsidAllocator;
 use super::local::{self, ServiceSids};
-use super::remote::{RemoteTable, RouteStatus, RouteStatuses};
+use super::remote::{RemoteTable, RouteStatus, RouteStatuses, Verdict};
 use crate::config::{Backend, Config, ServiceConfig, Srv6Config};
 use crate::dataplane::reconciler::{self, ReconcilerHandle, SyncStatus};
 use crate::dataplane::{Dataplane, DataplaneState, LocalSid};
@@ -170,9 +170,16 @@ pub async fn start(
         Backend::None => {
             run_with(crate::dataplane::none::NoDataplane::default(), config, rib).await
         }
-        Backend::Kernel => Err(Srv6Error::Backend(
-            "the kernel backend is not built in yet".into(),
-        )),
+        Backend::Kernel => {
+            let kernel = crate::dataplane::kernel::KernelDataplane::new(
+                crate::dataplane::kernel::KernelOptions {
+                    protocol: config.dataplane.kernel_protocol,
+                    device: None,
+                },
+            )
+            .map_err(|e| Srv6Error::Backend(format!("kernel: {e}")))?;
+            run_with(kernel, config, rib).await
+        }
         Backend::Vpp => Err(Srv6Error::Backend(
             "the VPP backend is not built in yet".into(),
         )),
@@ -389,9 +396,40 @@ impl Service {
             self.remote
                 .desired(&self.cfg, self.underlay_routes, &mut self.bsids, &mut state);
         let state = Arc::new(state);
+        self.log_verdicts(&statuses);
         self.statuses = Arc::new(statuses);
         self.reconciler.set_desired(state.clone());
         self.publish(state);
+    }
+
+    /// Log each route whose verdict changed: why it is not installed, or that it now is.
+    fn log_verdicts(&self, new: &[RouteStatus]) {
+        type Key = (
+            Family,
+            IpNet,
+            Option<crate::packet::nlri::RouteDistinguisher>,
+            Option<String>,
+        );
+        let key = |s: &RouteStatus| -> Key { (s.family, s.prefix, s.rd, s.service.clone()) };
+        let old: HashMap<Key, &Verdict> =
+            self.statuses.iter().map(|s| (key(s), &s.verdict)).collect();
+        for s in new {
+            if old.get(&key(s)).is_some_and(|v| **v == s.verdict) {
+                continue;
+            }
+            let rd = s.rd.map(|r| r.to_string()).unwrap_or_default();
+            let from = s.neighbor.map(|n| n.to_string()).unwrap_or_default();
+            match &s.verdict {
+                Verdict::NotInstalled(reason) => warn!(
+                    family = %s.family, prefix = %s.prefix, rd, from,
+                    "route not installed: {reason}"
+                ),
+                Verdict::Installed { table, bsid } => debug!(
+                    family = %s.family, prefix = %s.prefix, rd, from, table, %bsid,
+                    "route installed"
+                ),
+            }
+        }
     }
 
     fn publish(&self, desired: Arc<DataplaneState>) {

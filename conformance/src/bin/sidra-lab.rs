@@ -148,6 +148,7 @@ fn run(a: &Args) -> conformance::Result<bool> {
         reflector: a.reflector,
         nodes: a.nodes,
         restart_hold: 30,
+        extra_nodes: Vec::new(),
     };
     println!(
         "== building the lab: {} sidra nodes, {:?} mode, {} route reflector",

@@ -1,0 +1,623 @@
+//! The Linux kernel backend: sidra's objects as routes over rtnetlink, tagged with sidra's
+//! route protocol number (default 99, `sidra` in `/etc/iproute2/rt_protos.d/`) so they are
+//! found, replaced and swept after a restart. See [`routes`] for the route of each object.
+//!
+//! Modes (decided at start, reported in [`Capabilities::modes`]):
+//! * End.DT6: seg6local `End.DT6 table N` (legacy table mode, no VRF needed).
+//! * End.DT4 / End.DT46: seg6local with `vrftable N` when a VRF device is bound to table N;
+//!   otherwise (no VRF in the kernel, as on the test machines) a `local SID/128` route in the
+//!   local table: a packet to it with an SRH whose segments-left is 0 is decapsulated by the
+//!   kernel's SRH handling and the inner packet re-injected, so it is routed by the main table
+//!   (DT46-like; only table 254 is possible).
+//! * Policies: an `End.B6.Encaps` route at the binding SID (so [`Dataplane::read`] finds the
+//!   policies and their real BSIDs after a restart); if the kernel refuses that action the
+//!   policies are kept in memory only.
+//! * Steering: `encap seg6 mode encap` routes, one nexthop per segment list (weights as
+//!   nexthop weights), pointing where the kernel routes the first segment (IPv6 routes via
+//!   `lo` become reject routes, and IPv6 multipath needs gateways).
+//! * Encapsulation source: `ip sr tunsrc` (the SEG6 generic netlink family).
+//!
+//! Requests are pipelined (see [`nl`]): 100k routes take a fraction of a second.
+
+mod nl;
+mod probe;
+mod routes;
+mod tunsrc;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::Ipv6Addr;
+use std::sync::{Arc, Mutex};
+
+use ipnet::IpNet;
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE, NetlinkMessage};
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::route::RouteMessage;
+use tracing::debug;
+
+use super::{
+    Capabilities, Change, Dataplane, DataplaneError, DataplaneState, LocalBehavior, LocalSid,
+    MAIN_TABLE, Policy, SegmentList,
+};
+use nl::{ENETUNREACH, ENOENT, ESRCH, Netlink, NlError, message};
+use probe::{Link, Probe};
+use routes::{Hop, Parsed, SidMode};
+use tunsrc::TunSrc;
+
+/// sidra's route protocol number by default.
+pub const DEFAULT_PROTOCOL: u8 = 99;
+
+/// How the kernel backend is set up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelOptions {
+    /// The route protocol of every route sidra installs (name it `sidra` in
+    /// `/etc/iproute2/rt_protos.d/sidra.conf`).
+    pub protocol: u8,
+    /// The device of the seg6local routes (End.DT6, End.DT4 with a VRF); default: the first
+    /// non-loopback device that is up. IPv6 routes on `lo` are turned into reject routes by
+    /// the kernel, so it must not be `lo`.
+    pub device: Option<String>,
+}
+
+impl Default for KernelOptions {
+    fn default() -> Self {
+        KernelOptions {
+            protocol: DEFAULT_PROTOCOL,
+            device: None,
+        }
+    }
+}
+
+/// The Linux kernel data plane.
+pub struct KernelDataplane {
+    inner: Arc<Mutex<Inner>>,
+    caps: Capabilities,
+}
+
+struct Inner {
+    nl: Netlink,
+    tunsrc: Option<TunSrc>,
+    proto: u8,
+    device: Option<String>,
+    probe: Probe,
+    /// Tables asked for (the kernel creates tables as routes use them).
+    tables: BTreeSet<(u32, bool)>,
+    /// The policy each steering entry was installed from (several policies may have the same
+    /// segment lists).
+    steering_bsid: HashMap<(u32, IpNet), Ipv6Addr>,
+    /// The policies as applied (their weights when there is one list; all of them when the
+    /// kernel has no End.B6.Encaps).
+    policies: BTreeMap<Ipv6Addr, Policy>,
+}
+
+fn err(e: impl std::fmt::Display) -> DataplaneError {
+    DataplaneError::new(e.to_string())
+}
+
+impl KernelDataplane {
+    /// Open the netlink sockets in the current network namespace and probe the kernel.
+    pub fn new(opts: KernelOptions) -> Result<Self, DataplaneError> {
+        let mut nl = Netlink::open(netlink_sys::protocols::NETLINK_ROUTE)
+            .map_err(|e| err(format!("cannot open a netlink socket: {e}")))?;
+        nl.set_strict_check()
+            .map_err(|e| err(format!("netlink strict checking: {e}")))?;
+        let links = probe::links(&mut nl)
+            .map_err(|e| err(format!("cannot list links: {}", e.describe())))?;
+        let lo = links
+            .iter()
+            .find(|l| l.loopback)
+            .map(|l| l.index)
+            .ok_or_else(|| err("no loopback device"))?;
+        if let Some(d) = &opts.device
+            && !links.iter().any(|l| &l.name == d)
+        {
+            return Err(err(format!("device {d} does not exist")));
+        }
+        let probe = probe::probe(&mut nl, opts.protocol, lo);
+        let tunsrc = TunSrc::open();
+        let mut modes = Vec::new();
+        let dev = match &opts.device {
+            Some(d) => format!("device {d}"),
+            None => "the first non-loopback device that is up".to_string(),
+        };
+        if probe.dt6_table {
+            modes.push(format!(
+                "End.DT6 as seg6local End.DT6 with `table N` (legacy table mode), on {dev}"
+            ));
+        } else {
+            modes.push(
+                "End.DT6: the kernel refused seg6local End.DT6 (no seg6local support?)".to_string(),
+            );
+        }
+        let vrfs: Vec<String> = links
+            .iter()
+            .filter_map(|l| l.vrf_table.map(|t| format!("{} (table {t})", l.name)))
+            .collect();
+        modes.push(format!(
+            "End.DT4/End.DT46 as seg6local with `vrftable N` where a VRF device is bound to table N \
+             (now: {}); otherwise as SRH decapsulation at a local address (a `local SID/128` route \
+             in table local, no VRF), re-injected into the main table (table 254 only)",
+            if vrfs.is_empty() { "none".to_string() } else { vrfs.join(", ") }
+        ));
+        if probe.b6_encaps {
+            modes.push("policies as End.B6.Encaps routes at their binding SIDs (read back after a restart)".to_string());
+        } else {
+            modes.push("policies kept in memory (the kernel refused End.B6.Encaps)".to_string());
+        }
+        modes.push(format!(
+            "steering as `encap seg6 mode encap` routes (one nexthop per segment list, weights as \
+             nexthop weights) via the route to the first segment; protocol {}, metric {}",
+            opts.protocol,
+            routes::METRIC
+        ));
+        let tunsrc = match tunsrc {
+            Ok(t) => {
+                modes.push(
+                    "encapsulation source set with `ip sr tunsrc` (SEG6 generic netlink)"
+                        .to_string(),
+                );
+                Some(t)
+            }
+            Err(e) => {
+                modes.push(format!(
+                    "encapsulation source not settable (no SEG6 generic netlink family: {}); the kernel picks it",
+                    e.describe()
+                ));
+                None
+            }
+        };
+        let inner = Inner {
+            nl,
+            tunsrc,
+            proto: opts.protocol,
+            device: opts.device,
+            probe,
+            tables: BTreeSet::new(),
+            steering_bsid: HashMap::new(),
+            policies: BTreeMap::new(),
+        };
+        Ok(KernelDataplane {
+            inner: Arc::new(Mutex::new(inner)),
+            caps: Capabilities {
+                inline_policies: true,
+                modes,
+            },
+        })
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Inner) -> T + Send + 'static,
+    ) -> Result<T, DataplaneError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut g = inner.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut g)
+        })
+        .await
+        .map_err(|e| err(format!("the kernel backend's worker failed: {e}")))
+    }
+}
+
+impl Dataplane for KernelDataplane {
+    fn name(&self) -> &'static str {
+        "kernel"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.caps.clone()
+    }
+
+    async fn read(&mut self) -> Result<DataplaneState, DataplaneError> {
+        self.blocking(|i| i.read()).await?
+    }
+
+    async fn apply(&mut self, changes: &[Change]) -> Vec<Result<(), DataplaneError>> {
+        let n = changes.len();
+        let owned = changes.to_vec();
+        match self.blocking(move |i| i.apply(&owned)).await {
+            Ok(r) => r,
+            Err(e) => vec![Err(e); n],
+        }
+    }
+}
+
+/// The name of a change's object, for errors.
+fn what(c: &Change) -> String {
+    match c {
+        Change::SetEncapSource(a) => format!("encap source {a}"),
+        Change::AddTable(t, _) => format!("table {t}"),
+        Change::AddLocalSid(s) | Change::DelLocalSid(s) => format!("{} {}", s.behavior, s.sid),
+        Change::AddUnderlay(r) | Change::DelUnderlay(r) => {
+            format!("underlay {} via {}", r.prefix, r.via)
+        }
+        Change::AddPolicy(p) | Change::ModPolicy { new: p, .. } | Change::DelPolicy(p) => {
+            format!("policy {}", p.bsid)
+        }
+        Change::SetSteering { steering: s, .. } | Change::DelSteering(s) => {
+            format!("steering {} table {}", s.prefix, s.table)
+        }
+    }
+}
+
+/// A hint for a kernel error of a change.
+fn hint(c: &Change, e: &NlError) -> &'static str {
+    match (c, e.errno) {
+        (Change::AddLocalSid(s), nl::EINVAL)
+            if matches!(s.behavior, LocalBehavior::EndDt4 | LocalBehavior::EndDt46) =>
+        {
+            " (the kernel needs a VRF for End.DT4/End.DT46)"
+        }
+        _ => "",
+    }
+}
+
+type Msg = NetlinkMessage<RouteNetlinkMessage>;
+
+fn new_route(m: RouteMessage) -> Msg {
+    message(
+        RouteNetlinkMessage::NewRoute(m),
+        NLM_F_CREATE | NLM_F_REPLACE,
+    )
+}
+
+fn del_route(m: RouteMessage) -> Msg {
+    message(RouteNetlinkMessage::DelRoute(m), 0)
+}
+
+fn same_lists(a: &[SegmentList], b: &[SegmentList]) -> bool {
+    match (a, b) {
+        ([x], [y]) => x.segments == y.segments,
+        _ => a == b,
+    }
+}
+
+impl Inner {
+    fn read(&mut self) -> Result<DataplaneState, DataplaneError> {
+        let mut st = DataplaneState {
+            tables: self.tables.clone(),
+            ..Default::default()
+        };
+        if let Some(t) = self.tunsrc.as_mut() {
+            st.encap_source = t
+                .get()
+                .map_err(|e| err(format!("cannot read the encap source: {}", e.describe())))?;
+        }
+        let mut steering = Vec::new();
+        for v6 in [false, true] {
+            let replies = self
+                .nl
+                .request(message(
+                    RouteNetlinkMessage::GetRoute(routes::dump(self.proto, v6)),
+                    NLM_F_DUMP,
+                ))
+                .map_err(|e| err(format!("cannot dump the routes: {}", e.describe())))?;
+            for r in replies {
+                let RouteNetlinkMessage::NewRoute(m) = r else {
+                    continue;
+                };
+                if u8::from(m.header.protocol) != self.proto {
+                    continue;
+                }
+                match routes::parse(&m) {
+                    Parsed::LocalSid(s) => st.add_local_sid(s),
+                    Parsed::Policy(mut p) => {
+                        if let Some(mem) = self.policies.get(&p.bsid)
+                            && same_lists(&mem.segment_lists, &p.segment_lists)
+                        {
+                            p = mem.clone();
+                        }
+                        st.add_policy(p);
+                    }
+                    Parsed::Steering {
+                        table,
+                        prefix,
+                        lists,
+                    } => steering.push((table, prefix, lists)),
+                    Parsed::Underlay(u) => st.add_underlay(u),
+                    Parsed::Other => {
+                        debug!(?m, "a route of sidra's protocol that sidra does not use")
+                    }
+                }
+            }
+        }
+        if !self.probe.b6_encaps {
+            for (b, p) in &self.policies {
+                st.policies.insert(*b, p.clone());
+            }
+        }
+        for (table, prefix, lists) in steering {
+            let remembered = self
+                .steering_bsid
+                .get(&(table, prefix))
+                .filter(|b| {
+                    st.policies
+                        .get(b)
+                        .is_some_and(|p| same_lists(&p.segment_lists, &lists))
+                })
+                .copied();
+            let bsid = remembered
+                .or_else(|| {
+                    st.policies
+                        .values()
+                        .find(|p| same_lists(&p.segment_lists, &lists))
+                        .map(|p| p.bsid)
+                })
+                // No policy with these segments: reported as steering into `::`, which the
+                // next diff replaces or removes.
+                .unwrap_or(Ipv6Addr::UNSPECIFIED);
+            st.add_steering(super::Steering {
+                table,
+                prefix,
+                bsid,
+            });
+        }
+        Ok(st)
+    }
+
+    fn seg6local_dev(&self, links: &[Link]) -> Result<u32, String> {
+        match &self.device {
+            Some(d) => links
+                .iter()
+                .find(|l| &l.name == d)
+                .map(|l| l.index)
+                .ok_or_else(|| format!("device {d} does not exist")),
+            None => links
+                .iter()
+                .find(|l| l.up && !l.loopback && l.vrf_table.is_none())
+                .map(|l| l.index)
+                .ok_or_else(|| {
+                    "no device for seg6local routes: no non-loopback device is up (set the kernel backend's device)"
+                        .to_string()
+                }),
+        }
+    }
+
+    fn sid_mode(&self, s: &LocalSid, links: &[Link]) -> Result<SidMode, String> {
+        let vrf = links.iter().find(|l| l.vrf_table == Some(s.table));
+        match (s.behavior, vrf) {
+            (LocalBehavior::EndDt6, _) if self.probe.dt6_table => Ok(SidMode::Dt6Table {
+                oif: self.seg6local_dev(links)?,
+            }),
+            (_, Some(v)) => Ok(SidMode::VrfTable { oif: v.index }),
+            (LocalBehavior::EndDt6, None) => Err(format!(
+                "the kernel refused End.DT6 in table mode and has no VRF device for table {}",
+                s.table
+            )),
+            (_, None) if s.table == MAIN_TABLE => {
+                let lo = links
+                    .iter()
+                    .find(|l| l.loopback)
+                    .map(|l| l.index)
+                    .ok_or_else(|| "no loopback device".to_string())?;
+                Ok(SidMode::LocalAddress { lo })
+            }
+            (b, None) => Err(format!(
+                "no VRF device is bound to table {t}: without a VRF, {b} is SRH decapsulation at a \
+                 local address, which can only look up the main table ({MAIN_TABLE})",
+                t = s.table
+            )),
+        }
+    }
+
+    /// Where the kernel routes `seg` now.
+    fn resolve(&mut self, seg: Ipv6Addr) -> Result<Hop, String> {
+        let replies = self
+            .nl
+            .request(message(
+                RouteNetlinkMessage::GetRoute(routes::lookup(seg)),
+                0,
+            ))
+            .map_err(|e| {
+                let hint = if e.errno == ENETUNREACH {
+                    " (no underlay route to its locator)"
+                } else {
+                    ""
+                };
+                format!(
+                    "no route to the first segment {seg}: {}{hint}",
+                    e.describe()
+                )
+            })?;
+        let Some(RouteNetlinkMessage::NewRoute(m)) = replies.first() else {
+            return Err(format!("no route to the first segment {seg}"));
+        };
+        match routes::hop_of(m) {
+            (_, _, true) => Err(format!(
+                "the first segment {seg} is a local address of this node"
+            )),
+            (Some(oif), gateway, false) => Ok(Hop {
+                oif,
+                gateway,
+                onlink: false,
+            }),
+            (None, _, false) => Err(format!(
+                "the route to the first segment {seg} has no device"
+            )),
+        }
+    }
+
+    /// The nexthops of `p`'s segment lists (IPv6 multipath needs a gateway on each: an
+    /// on-link first segment is its own gateway).
+    fn hops(
+        &mut self,
+        p: &Policy,
+        cache: &mut HashMap<Ipv6Addr, Result<Hop, String>>,
+        v6: bool,
+    ) -> Result<Vec<Hop>, String> {
+        let multi = p.segment_lists.len() > 1;
+        let mut out = Vec::with_capacity(p.segment_lists.len());
+        for l in &p.segment_lists {
+            let Some(first) = l.segments.first().copied() else {
+                return Err(format!("policy {} has an empty segment list", p.bsid));
+            };
+            let hop = match cache.get(&first) {
+                Some(h) => h.clone()?,
+                None => {
+                    let h = self.resolve(first);
+                    cache.insert(first, h.clone());
+                    h?
+                }
+            };
+            let hop = if multi && v6 && hop.gateway.is_none() {
+                Hop {
+                    oif: hop.oif,
+                    gateway: Some(first),
+                    onlink: true,
+                }
+            } else {
+                hop
+            };
+            out.push(hop);
+        }
+        Ok(out)
+    }
+
+    fn apply(&mut self, changes: &[Change]) -> Vec<Result<(), DataplaneError>> {
+        let mut results: Vec<Option<Result<(), DataplaneError>>> = vec![None; changes.len()];
+        let mut pending: Vec<(usize, Msg)> = Vec::new();
+        let mut cache: HashMap<Ipv6Addr, Result<Hop, String>> = HashMap::new();
+        // Routes changed since the lookups in `cache` were made.
+        let mut dirty = true;
+        let mut links: Option<Vec<Link>> = None;
+        for (i, c) in changes.iter().enumerate() {
+            let needs_lookup = matches!(
+                c,
+                Change::SetSteering { .. } | Change::AddPolicy(_) | Change::ModPolicy { .. }
+            ) && (self.probe.b6_encaps
+                || matches!(c, Change::SetSteering { .. }));
+            if needs_lookup && dirty {
+                self.flush(changes, &mut pending, &mut results);
+                cache.clear();
+                dirty = false;
+            }
+            let built: Result<Option<Msg>, String> = match c {
+                Change::SetEncapSource(a) => {
+                    let r = match self.tunsrc.as_mut() {
+                        Some(t) => t.set(*a).map_err(|e| e.describe()),
+                        None => Err("the kernel has no SEG6 generic netlink family".to_string()),
+                    };
+                    r.map(|()| None)
+                }
+                Change::AddTable(t, v6) => {
+                    self.tables.insert((*t, *v6));
+                    Ok(None)
+                }
+                Change::AddLocalSid(s) | Change::DelLocalSid(s) => {
+                    dirty = true;
+                    if links.is_none() {
+                        links = probe::links(&mut self.nl).ok();
+                    }
+                    let l = links.as_deref().unwrap_or(&[]);
+                    let mode = self.sid_mode(s, l);
+                    match (c, mode) {
+                        (Change::AddLocalSid(_), Ok(mode)) => {
+                            Ok(Some(new_route(routes::local_sid(self.proto, s, mode))))
+                        }
+                        (Change::AddLocalSid(_), Err(e)) => Err(e),
+                        (_, mode) => {
+                            let local = matches!(mode, Ok(SidMode::LocalAddress { .. }))
+                                || (mode.is_err() && s.behavior != LocalBehavior::EndDt6);
+                            Ok(Some(del_route(routes::local_sid_key(self.proto, s, local))))
+                        }
+                    }
+                }
+                Change::AddUnderlay(r) => {
+                    dirty = true;
+                    Ok(Some(new_route(routes::underlay(self.proto, r))))
+                }
+                Change::DelUnderlay(r) => {
+                    dirty = true;
+                    Ok(Some(del_route(routes::key(
+                        self.proto,
+                        IpNet::V6(r.prefix),
+                        MAIN_TABLE,
+                    ))))
+                }
+                Change::AddPolicy(p) | Change::ModPolicy { new: p, .. } => {
+                    if self.probe.b6_encaps {
+                        self.hops(p, &mut cache, true)
+                            .and_then(|h| routes::policy(self.proto, p, &h))
+                            .map(|m| Some(new_route(m)))
+                    } else {
+                        Ok(None)
+                    }
+                }
+                Change::DelPolicy(p) => {
+                    if self.probe.b6_encaps {
+                        Ok(Some(del_route(routes::key(
+                            self.proto,
+                            IpNet::V6(p.bsid.into()),
+                            MAIN_TABLE,
+                        ))))
+                    } else {
+                        Ok(None)
+                    }
+                }
+                Change::SetSteering {
+                    steering, policy, ..
+                } => {
+                    let v6 = matches!(steering.prefix, IpNet::V6(_));
+                    self.hops(policy, &mut cache, v6)
+                        .and_then(|h| routes::steering(self.proto, steering, policy, &h))
+                        .map(|m| Some(new_route(m)))
+                }
+                Change::DelSteering(s) => {
+                    Ok(Some(del_route(routes::key(self.proto, s.prefix, s.table))))
+                }
+            };
+            match built {
+                Ok(Some(m)) => pending.push((i, m)),
+                Ok(None) => results[i] = Some(Ok(())),
+                Err(e) => results[i] = Some(Err(err(format!("{}: {e}", what(c))))),
+            }
+        }
+        self.flush(changes, &mut pending, &mut results);
+        let out: Vec<Result<(), DataplaneError>> = results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(err("not applied"))))
+            .collect();
+        for (c, r) in changes.iter().zip(&out) {
+            if r.is_err() {
+                continue;
+            }
+            match c {
+                Change::AddPolicy(p) | Change::ModPolicy { new: p, .. } => {
+                    self.policies.insert(p.bsid, p.clone());
+                }
+                Change::DelPolicy(p) => {
+                    self.policies.remove(&p.bsid);
+                }
+                Change::SetSteering { steering: s, .. } => {
+                    self.steering_bsid.insert(s.key(), s.bsid);
+                }
+                Change::DelSteering(s) => {
+                    self.steering_bsid.remove(&s.key());
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Send the pending route messages and record their results.
+    fn flush(
+        &mut self,
+        changes: &[Change],
+        pending: &mut Vec<(usize, Msg)>,
+        results: &mut [Option<Result<(), DataplaneError>>],
+    ) {
+        if pending.is_empty() {
+            return;
+        }
+        let (idx, msgs): (Vec<usize>, Vec<Msg>) = std::mem::take(pending).into_iter().unzip();
+        for (i, r) in idx.into_iter().zip(self.nl.batch(msgs)) {
+            let c = &changes[i];
+            results[i] = Some(match r {
+                Ok(()) => Ok(()),
+                // Already gone.
+                Err(e) if c.removes() && (e.errno == ESRCH || e.errno == ENOENT) => Ok(()),
+                Err(e) => Err(err(format!("{}: {}{}", what(c), e.describe(), hint(c, &e)))),
+            });
+        }
+    }
+}

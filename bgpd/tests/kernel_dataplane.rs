@@ -1,0 +1,520 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The kernel backend against the real kernel, each test in network namespaces of its own
+//! (root needed). The backend runs on a thread that entered the namespace (`setns`), with a
+//! current-thread tokio runtime.
+
+use std::collections::BTreeSet;
+use std::net::Ipv6Addr;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bgpd::dataplane::kernel::{KernelDataplane, KernelOptions};
+use bgpd::dataplane::{
+    Change, Dataplane, DataplaneState, DiffOptions, LocalBehavior, LocalSid, Policy, SegmentList,
+    Steering, UnderlayRoute, diff,
+};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A network namespace, deleted when dropped (also when the test fails).
+struct Netns(String);
+
+impl Netns {
+    fn new() -> Netns {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("kd{}{n}", std::process::id() % 1000);
+        let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        sh(&["ip", "netns", "add", &name]);
+        let ns = Netns(name);
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns.sysctl(&[
+            "net.ipv6.conf.all.seg6_enabled=1",
+            "net.ipv6.conf.default.seg6_enabled=1",
+            "net.ipv6.conf.lo.seg6_enabled=1",
+            "net.ipv6.conf.all.forwarding=1",
+            "net.ipv4.ip_forward=1",
+            "net.ipv6.conf.all.accept_dad=0",
+            "net.ipv6.conf.default.accept_dad=0",
+            "net.ipv4.conf.all.rp_filter=0",
+            "net.ipv4.conf.default.rp_filter=0",
+        ]);
+        ns
+    }
+
+    fn ip(&self, args: &[&str]) -> String {
+        let mut a = vec!["ip", "-n", &self.0];
+        a.extend_from_slice(args);
+        sh(&a)
+    }
+
+    fn exec(&self, args: &[&str]) -> String {
+        let mut a = vec!["ip", "netns", "exec", &self.0];
+        a.extend_from_slice(args);
+        sh(&a)
+    }
+
+    fn sysctl(&self, kv: &[&str]) {
+        let mut a = vec!["sysctl", "-qw"];
+        a.extend_from_slice(kv);
+        self.exec(&a);
+    }
+
+    /// Run `f` on a thread inside this namespace.
+    fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let path = format!("/run/netns/{}", self.0);
+        let h = std::thread::spawn(move || {
+            let fd = std::fs::File::open(&path).unwrap();
+            nix::sched::setns(&fd, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+            f()
+        });
+        match h.join() {
+            Ok(v) => v,
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    }
+
+    /// Run an async block on a thread inside this namespace.
+    fn block_on<T: Send + 'static, F: Future<Output = T> + 'static>(
+        &self,
+        f: impl FnOnce() -> F + Send + 'static,
+    ) -> T {
+        self.run(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(f())
+        })
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn sh(args: &[&str]) -> String {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", args.join(" ")));
+    assert!(
+        out.status.success(),
+        "{} failed: {}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn a6(s: &str) -> Ipv6Addr {
+    s.parse().unwrap()
+}
+
+fn list(segs: &[&str], weight: u32) -> SegmentList {
+    SegmentList {
+        segments: segs.iter().map(|s| a6(s)).collect(),
+        weight,
+    }
+}
+
+fn sid(s: &str, behavior: LocalBehavior) -> LocalSid {
+    LocalSid {
+        sid: a6(s),
+        behavior,
+        table: 254,
+    }
+}
+
+fn steer(prefix: &str, table: u32, bsid: &str) -> Steering {
+    Steering {
+        table,
+        prefix: prefix.parse().unwrap(),
+        bsid: a6(bsid),
+    }
+}
+
+/// The state of the round-trip test.
+fn desired() -> DataplaneState {
+    let mut s = DataplaneState {
+        encap_source: Some(a6("fc00:1::1")),
+        tables: BTreeSet::from([(254, false), (254, true), (100, true)]),
+        ..Default::default()
+    };
+    s.add_local_sid(sid("fc00:1::6", LocalBehavior::EndDt6));
+    s.add_local_sid(LocalSid {
+        table: 100,
+        ..sid("fc00:1::106", LocalBehavior::EndDt6)
+    });
+    s.add_local_sid(sid("fc00:1::4", LocalBehavior::EndDt4));
+    s.add_local_sid(sid("fc00:1::46", LocalBehavior::EndDt46));
+    s.add_underlay(UnderlayRoute {
+        prefix: "fc00:2::/48".parse().unwrap(),
+        via: a6("fd00::2"),
+    });
+    s.add_underlay(UnderlayRoute {
+        prefix: "fc00:3::/48".parse().unwrap(),
+        via: a6("fd00::3"),
+    });
+    s.add_policy(Policy {
+        bsid: a6("fc00:1:b::1"),
+        segment_lists: vec![list(&["fc00:2::6"], 1)],
+    });
+    s.add_policy(Policy {
+        bsid: a6("fc00:1:b::2"),
+        segment_lists: vec![
+            list(&["fc00:2::6"], 1),
+            list(&["fc00:3::7", "fc00:2::6"], 3),
+        ],
+    });
+    s.add_steering(steer("10.2.0.0/24", 254, "fc00:1:b::1"));
+    s.add_steering(steer("2001:db8:2::/64", 254, "fc00:1:b::1"));
+    s.add_steering(steer("10.3.0.0/24", 254, "fc00:1:b::2"));
+    s.add_steering(steer("2001:db8:3::/64", 254, "fc00:1:b::2"));
+    s.add_steering(steer("2001:db8:4::/64", 100, "fc00:1:b::1"));
+    s
+}
+
+const OPTS: DiffOptions = DiffOptions {
+    keep_extra: false,
+    inline_policies: true,
+};
+
+async fn apply_ok(dp: &mut KernelDataplane, changes: &[Change]) {
+    let r = dp.apply(changes).await;
+    assert_eq!(r.len(), changes.len());
+    for (c, r) in changes.iter().zip(&r) {
+        assert!(r.is_ok(), "{c:?}: {r:?}");
+    }
+}
+
+/// A namespace with a veth pair whose one end has fd00::1/64 (the underlay's gateways
+/// fd00::2 and fd00::3 are on that link).
+fn node_with_link() -> Netns {
+    let ns = Netns::new();
+    ns.ip(&["link", "add", "up0", "type", "veth", "peer", "name", "up1"]);
+    ns.ip(&["link", "set", "up0", "up"]);
+    ns.ip(&["link", "set", "up1", "up"]);
+    ns.ip(&["addr", "add", "fd00::1/64", "dev", "up0", "nodad"]);
+    ns
+}
+
+fn our_routes(ns: &Netns) -> (String, String) {
+    (
+        ns.ip(&["-d", "-4", "route", "show", "proto", "99", "table", "all"]),
+        ns.ip(&["-d", "-6", "route", "show", "proto", "99", "table", "all"]),
+    )
+}
+
+#[test]
+fn round_trip_and_removal() {
+    let ns = node_with_link();
+    // Hand-made routes of other protocols, one to a prefix sidra steers too.
+    ns.ip(&[
+        "route",
+        "add",
+        "10.9.0.0/24",
+        "dev",
+        "up0",
+        "proto",
+        "static",
+    ]);
+    ns.ip(&[
+        "-6",
+        "route",
+        "add",
+        "2001:db8:2::/64",
+        "dev",
+        "up0",
+        "proto",
+        "static",
+    ]);
+    let want = desired();
+    let w = want.clone();
+    ns.block_on(move || async move {
+        let mut dp = KernelDataplane::new(KernelOptions::default()).unwrap();
+        let caps = dp.capabilities();
+        assert!(caps.inline_policies);
+        assert!(
+            caps.modes.iter().any(|m| m.contains("End.DT6")),
+            "{:?}",
+            caps.modes
+        );
+        let empty = dp.read().await.unwrap();
+        assert!(empty.is_empty(), "{empty:?}");
+        let changes = diff(&empty, &w, OPTS);
+        apply_ok(&mut dp, &changes).await;
+        let got = dp.read().await.unwrap();
+        assert_eq!(got, w);
+        assert!(diff(&got, &w, OPTS).is_empty());
+    });
+    let (v4, v6) = our_routes(&ns);
+    let v4_lines: Vec<&str> = v4.lines().filter(|l| !l.starts_with('\t')).collect();
+    assert_eq!(v4_lines.len(), 2, "{v4}");
+    assert!(
+        v4.contains(
+            "10.2.0.0/24  encap seg6 mode encap segs 1 [ fc00:2::6 ] via inet6 fd00::2 dev up0"
+        ),
+        "{v4}"
+    );
+    assert!(v4.contains("nexthop  encap seg6 mode encap segs 2 [ fc00:3::7 fc00:2::6 ] via inet6 fd00::3 dev up0 weight 3"), "{v4}");
+    for l in [
+        "2001:db8:2::/64  encap seg6 mode encap segs 1 [ fc00:2::6 ] via fd00::2 dev up0 table main",
+        "2001:db8:4::/64  encap seg6 mode encap segs 1 [ fc00:2::6 ] via fd00::2 dev up0 table 100",
+        "fc00:1::6  encap seg6local action End.DT6 table main dev up",
+        "fc00:1::106  encap seg6local action End.DT6 table 100 dev up",
+        "local fc00:1::4 dev lo table local scope global metric 4",
+        "local fc00:1::46 dev lo table local scope global metric 46",
+        "fc00:1:b::1  encap seg6local action End.B6.Encaps segs 1 [ fc00:2::6 ]",
+        "nexthop  encap seg6local action End.B6.Encaps segs 2 [ fc00:3::7 fc00:2::6 ] via fd00::3 dev up0 weight 3",
+        "fc00:2::/48 via fd00::2 dev up0",
+        "fc00:3::/48 via fd00::3 dev up0",
+    ] {
+        assert!(v6.contains(l), "missing {l:?} in\n{v6}");
+    }
+    let v6_routes = v6.lines().filter(|l| !l.starts_with('\t')).count();
+    assert_eq!(v6_routes, 11, "{v6}");
+    assert!(
+        ns.exec(&["ip", "sr", "tunsrc", "show"])
+            .contains("fc00:1::1")
+    );
+
+    // A new instance (sidra restarted) finds everything, policies with their real BSIDs.
+    let w = want.clone();
+    ns.block_on(move || async move {
+        let mut dp = KernelDataplane::new(KernelOptions::default()).unwrap();
+        let got = dp.read().await.unwrap();
+        let mut w_no_tables = w.clone();
+        w_no_tables.tables.clear();
+        assert_eq!(got, w_no_tables);
+        // Only the (no-op) tables are left to do.
+        let changes = diff(&got, &w, OPTS);
+        assert!(
+            changes.iter().all(|c| matches!(c, Change::AddTable(..))),
+            "{changes:?}"
+        );
+        apply_ok(&mut dp, &changes).await;
+
+        // A modified policy replaces its steering routes; End.DT4 outside the main table fails.
+        let mut w2 = w.clone();
+        w2.add_policy(Policy {
+            bsid: a6("fc00:1:b::1"),
+            segment_lists: vec![list(&["fc00:3::6"], 1), list(&["fc00:2::6"], 2)],
+        });
+        w2.add_local_sid(LocalSid {
+            table: 100,
+            ..sid("fc00:1::104", LocalBehavior::EndDt4)
+        });
+        let have = dp.read().await.unwrap();
+        let changes = diff(&have, &w2, OPTS);
+        let r = dp.apply(&changes).await;
+        for (c, r) in changes.iter().zip(&r) {
+            match c {
+                Change::AddLocalSid(s) if s.table == 100 && s.behavior == LocalBehavior::EndDt4 => {
+                    let e = r.as_ref().unwrap_err().to_string();
+                    assert!(
+                        e.contains("End.DT4 fc00:1::104") && e.contains("VRF"),
+                        "{e}"
+                    );
+                }
+                _ => assert!(r.is_ok(), "{c:?}: {r:?}"),
+            }
+        }
+        let mut w3 = w2.clone();
+        w3.local_sids.remove(&a6("fc00:1::104"));
+        let got = dp.read().await.unwrap();
+        assert_eq!(got, w3);
+
+        // Remove everything.
+        let changes = diff(&got, &DataplaneState::default(), OPTS);
+        apply_ok(&mut dp, &changes).await;
+        let got = dp.read().await.unwrap();
+        assert!(
+            got.local_sids.is_empty()
+                && got.policies.is_empty()
+                && got.steering.is_empty()
+                && got.underlay.is_empty(),
+            "{got:?}"
+        );
+    });
+    let (v4, v6) = our_routes(&ns);
+    assert_eq!(v4.trim(), "", "{v4}");
+    assert_eq!(v6.trim(), "", "{v6}");
+    // The hand-made routes are untouched.
+    assert!(
+        ns.ip(&["route", "show", "proto", "static"])
+            .contains("10.9.0.0/24 dev up0")
+    );
+    assert!(
+        ns.ip(&["-6", "route", "show", "proto", "static"])
+            .contains("2001:db8:2::/64 dev up0")
+    );
+}
+
+/// Two nodes over an IPv6-only link, each with a pod (IPv4 + IPv6) behind it; each node's
+/// backend decapsulates its SIDs and steers the other pod's prefixes into SRv6.
+#[test]
+fn pods_ping_over_srv6() {
+    let n1 = Netns::new();
+    let n2 = Netns::new();
+    let p1 = Netns::new();
+    let p2 = Netns::new();
+    sh(&[
+        "ip", "-n", &n1.0, "link", "add", "uplink", "type", "veth", "peer", "name", "uplink",
+        "netns", &n2.0,
+    ]);
+    for (node, pod, i) in [(&n1, &p1, 1), (&n2, &p2, 2)] {
+        node.ip(&["link", "set", "uplink", "up"]);
+        node.sysctl(&[
+            "net.ipv6.conf.uplink.seg6_enabled=1",
+            "net.ipv4.conf.uplink.rp_filter=0",
+        ]);
+        node.ip(&[
+            "addr",
+            "add",
+            &format!("fd00::{i}/64"),
+            "dev",
+            "uplink",
+            "nodad",
+        ]);
+        sh(&[
+            "ip", "-n", &node.0, "link", "add", "pod", "type", "veth", "peer", "name", "eth0",
+            "netns", &pod.0,
+        ]);
+        node.ip(&["link", "set", "pod", "up"]);
+        node.ip(&["addr", "add", &format!("10.{i}.1.1/24"), "dev", "pod"]);
+        node.ip(&[
+            "addr",
+            "add",
+            &format!("2001:db8:{i}::1/64"),
+            "dev",
+            "pod",
+            "nodad",
+        ]);
+        pod.ip(&["link", "set", "eth0", "up"]);
+        pod.ip(&["addr", "add", &format!("10.{i}.1.2/24"), "dev", "eth0"]);
+        pod.ip(&[
+            "addr",
+            "add",
+            &format!("2001:db8:{i}::2/64"),
+            "dev",
+            "eth0",
+            "nodad",
+        ]);
+        pod.ip(&["route", "add", "default", "via", &format!("10.{i}.1.1")]);
+        pod.ip(&[
+            "-6",
+            "route",
+            "add",
+            "default",
+            "via",
+            &format!("2001:db8:{i}::1"),
+        ]);
+    }
+    for (node, me, other) in [(&n1, 1, 2), (&n2, 2, 1)] {
+        let mut s = DataplaneState {
+            encap_source: Some(a6(&format!("fc00:{me}::1"))),
+            ..Default::default()
+        };
+        s.add_local_sid(sid(&format!("fc00:{me}::4"), LocalBehavior::EndDt4));
+        s.add_local_sid(sid(&format!("fc00:{me}::6"), LocalBehavior::EndDt6));
+        s.add_underlay(UnderlayRoute {
+            prefix: format!("fc00:{other}::/48").parse().unwrap(),
+            via: a6(&format!("fd00::{other}")),
+        });
+        let (b4, b6) = (format!("fc00:{me}:b::4"), format!("fc00:{me}:b::6"));
+        s.add_policy(Policy {
+            bsid: a6(&b4),
+            segment_lists: vec![list(&[&format!("fc00:{other}::4")], 1)],
+        });
+        s.add_policy(Policy {
+            bsid: a6(&b6),
+            segment_lists: vec![list(&[&format!("fc00:{other}::6")], 1)],
+        });
+        s.add_steering(steer(&format!("10.{other}.1.0/24"), 254, &b4));
+        s.add_steering(steer(&format!("2001:db8:{other}::/64"), 254, &b6));
+        node.block_on(move || async move {
+            let mut dp = KernelDataplane::new(KernelOptions::default()).unwrap();
+            let have = dp.read().await.unwrap();
+            apply_ok(&mut dp, &diff(&have, &s, OPTS)).await;
+            assert_eq!(dp.read().await.unwrap(), s);
+        });
+    }
+    // Resolve the node link's neighbours first (a packet waiting for ND may be lost).
+    n1.exec(&["ping", "-6", "-c", "1", "-W", "1", "fd00::2"]);
+
+    // Capture on node 2's uplink while the pods ping.
+    let cap = format!("/tmp/{}-cap.txt", n2.0);
+    let file = std::fs::File::create(&cap).unwrap();
+    let mut tcpdump = Command::new("timeout")
+        .args([
+            "15",
+            "ip",
+            "netns",
+            "exec",
+            &n2.0,
+            "tcpdump",
+            "-l",
+            "-n",
+            "-v",
+            "-i",
+            "uplink",
+            "-c",
+            "8",
+            "ip6 and dst net fc00:2::/48",
+        ])
+        .stdout(file)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tcpdump (apt-get install tcpdump)");
+    std::thread::sleep(Duration::from_millis(1500));
+    p1.exec(&["ping", "-c", "3", "-i", "0.3", "-W", "1", "10.2.1.2"]);
+    p1.exec(&[
+        "ping",
+        "-6",
+        "-c",
+        "3",
+        "-i",
+        "0.3",
+        "-W",
+        "1",
+        "2001:db8:2::2",
+    ]);
+    p2.exec(&["ping", "-c", "3", "-i", "0.3", "-W", "1", "10.1.1.2"]);
+    p2.exec(&[
+        "ping",
+        "-6",
+        "-c",
+        "3",
+        "-i",
+        "0.3",
+        "-W",
+        "1",
+        "2001:db8:1::2",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tcpdump.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if tcpdump.try_wait().unwrap().is_none() {
+        let _ = tcpdump.kill();
+        let _ = tcpdump.wait();
+    }
+    let text = std::fs::read_to_string(&cap).unwrap();
+    let _ = std::fs::remove_file(&cap);
+    // Outer IPv6 to the SID with an SRH (segments-left 0) around IPv4 and IPv6 pod packets.
+    assert!(
+        text.contains("fc00:1::1 > fc00:2::4: RT6 (len=2, type=4, segleft=0")
+            && text.contains("10.1.1.2 > 10.2.1.2: ICMP echo request"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fc00:1::1 > fc00:2::6: RT6 (len=2, type=4, segleft=0")
+            && text.contains("2001:db8:1::2 > 2001:db8:2::2: [icmp6 sum ok] ICMP6, echo request"),
+        "{text}"
+    );
+}
