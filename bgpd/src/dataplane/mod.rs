@@ -10,6 +10,7 @@ pub mod diff;
 pub mod none;
 pub mod reconciler;
 pub mod state;
+pub mod vpp;
 
 use std::future::Future;
 
