@@ -466,3 +466,88 @@ async fn odd_policies_are_refused_without_a_panic() {
         "{e}"
     );
 }
+
+fn daemon_config(path: &std::path::Path, extra: &str) -> bgpd::config::Config {
+    let toml = format!(
+        r#"
+[global]
+asn = 65000
+router_id = "10.0.0.1"
+listen = []
+[srv6]
+source_address = "fd00::1"
+[[srv6.locators]]
+name = "main"
+prefix = "fc00:0:1:1::/64"
+[[srv6.services]]
+name = "pods"
+mode = "global"
+table = 10
+pods = ["10.1.1.0/24", "2001:db8:1:1::/64"]
+[dataplane]
+backend = "vpp"
+vpp_socket = "{}"
+{extra}
+"#,
+        path.display()
+    );
+    bgpd::config::load_str(&toml).unwrap()
+}
+
+#[tokio::test]
+async fn sidrad_with_dataplane_vpp_programs_its_sids() {
+    let (vpp, path) = fake("daemon").await;
+    let config = daemon_config(&path, "");
+    let daemon = bgpd::daemon::Daemon::start(&config).await.unwrap();
+    for _ in 0..100 {
+        if vpp.counts() == (2, 2, 0, 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(vpp.counts(), (2, 2, 0, 0), "{:#?}", vpp.log());
+    assert_add_order_sids(&vpp.log());
+    let got = read(&path).await;
+    let behaviors: Vec<_> = got
+        .local_sids
+        .values()
+        .map(|s| (s.behavior, s.table))
+        .collect();
+    assert_eq!(
+        behaviors,
+        [(LocalBehavior::EndDt4, 10), (LocalBehavior::EndDt6, 10)]
+    );
+    drop(daemon);
+}
+
+fn assert_add_order_sids(log: &[String]) {
+    assert!(
+        last(log, "ip_table_add_del") < first(log, 0, "sr_localsid_add_del"),
+        "{log:#?}"
+    );
+    assert!(
+        log.iter().any(|l| l == "sr_set_encap_source -> 0"),
+        "{log:#?}"
+    );
+}
+
+#[tokio::test]
+async fn sidrad_refuses_an_absent_vpp_and_underlay_routes_with_vpp() {
+    let path = socket("absent");
+    let e = bgpd::daemon::Daemon::start(&daemon_config(&path, ""))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains(&path.display().to_string()), "{e}");
+    let (_vpp, path) = fake("underlay").await;
+    let e = bgpd::daemon::Daemon::start(&daemon_config(&path, "underlay_routes = true"))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("underlay_routes is not supported by the VPP backend"),
+        "{e}"
+    );
+}
