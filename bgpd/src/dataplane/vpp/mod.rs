@@ -12,7 +12,10 @@
 //! * **No underlay routes**: VPP programs no IP routes for sidra; with VPP the fabric (or
 //!   whoever configures VPP's FIB) must route the remote locators.
 //! * **Encapsulation source**: VPP cannot report the global one; the backend reports the one it
-//!   set on the current connection (none after a reconnect, so it is set again).
+//!   set on the current connection (none after a reconnect, so it is set again). VPP copies
+//!   the source into each SID list when the list is created: the diff sets it before any
+//!   policy, but a *changed* `srv6.source_address` reaches only lists created afterwards
+//!   (existing policies keep the old source until they are re-created, e.g. by a VPP restart).
 //! * **Restarts.** [`vpp_client::Reconnecting`] reconnects with backoff; each new connection
 //!   has a new generation, and [`Dataplane::restarted`] completes when the generation differs
 //!   from the one of the last read: the reconciler reads VPP again (empty after a VPP restart)
