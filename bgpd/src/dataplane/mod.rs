@@ -11,6 +11,7 @@ pub mod kernel;
 pub mod none;
 pub mod reconciler;
 pub mod state;
+pub mod vpp;
 
 use std::future::Future;
 

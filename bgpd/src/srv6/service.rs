@@ -180,9 +180,20 @@ pub async fn start(
             .map_err(|e| Srv6Error::Backend(format!("kernel: {e}")))?;
             run_with(kernel, config, rib).await
         }
-        Backend::Vpp => Err(Srv6Error::Backend(
-            "the VPP backend is not built in yet".into(),
-        )),
+        Backend::Vpp => {
+            // VPP programs no IP routes for sidra: the fabric must route the locators.
+            if config.dataplane.underlay_routes {
+                return Err(Srv6Error::Backend(
+                    "dataplane.underlay_routes is not supported by the VPP backend (the \
+                     fabric must route the locators)"
+                        .into(),
+                ));
+            }
+            let vpp = crate::dataplane::vpp::VppDataplane::connect(&config.dataplane.vpp_socket)
+                .await
+                .map_err(|e| Srv6Error::Backend(e.to_string()))?;
+            run_with(vpp, config, rib).await
+        }
     }
     .map(Some)
 }
