@@ -244,9 +244,10 @@ fn unusable_routes_are_not_installed_and_say_why() {
     let mut lab = Lab::build(&o, dir.path()).unwrap();
     let exa = lab.topo.node("exa").unwrap().clone();
     let n2 = lab.nodes[0].node.clone();
-    // n2 also peers with ExaBGP, which sends crafted Prefix-SIDs.
+    // n2 also peers with ExaBGP, which sends crafted Prefix-SIDs (and is sent nothing: ExaBGP
+    // 4.2 resets the session on any RFC 9252 Prefix-SID it receives, interop.md §0).
     lab.nodes[0].config.push_str(&format!(
-        "\n[[neighbors]]\naddress = \"{}\"\nremote_as = 65000\npassive = true\nhold_time = 9\nfamilies = [\"ipv6-unicast\"]\n",
+        "\n[[neighbors]]\naddress = \"{}\"\nremote_as = 65000\npassive = true\nhold_time = 9\nfamilies = [\"ipv6-unicast\"]\nexport_policy = \"reject-all\"\n",
         exa.ipv6
     ));
     // The config's [srv6] section must stay after every [[neighbors]]: move it.
