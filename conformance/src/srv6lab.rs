@@ -198,6 +198,9 @@ pub struct LabOptions {
     pub restart_hold: u16,
     /// More hub nodes (no sidrad, no pod) for the test's own peers, named as given.
     pub extra_nodes: Vec<String>,
+    /// Those of `extra_nodes` that are route-reflector clients too (VPN families only: FRR
+    /// PEs exporting the default VRF must have only VPN sessions, interop.md §3.3).
+    pub extra_rr_clients: Vec<String>,
 }
 
 impl Lab {
@@ -535,6 +538,12 @@ fn start_reflector(
             s
         })
         .collect();
+    let mut sessions = sessions;
+    for name in &o.extra_rr_clients {
+        let mut s = Session::ibgp(rr, topo.node(name)?, ASN);
+        s.families = vec![IPV4_VPN, IPV6_VPN];
+        sessions.push(s);
+    }
     let cluster = rr.loopback4;
     Ok(match o.reflector {
         Reflector::Frr => {

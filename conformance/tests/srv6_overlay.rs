@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use conformance::peers::sidrad::signal;
-use conformance::peers::{ExaBgp, IPV6_UNICAST, Session};
+use conformance::peers::{ExaBgp, Frr, IPV6_UNICAST, Session};
 use conformance::srv6lab::{Lab, LabOptions, Mode, Reflector, route_to};
 use conformance::{Check, Tcpdump, TestDir, cmd, require_root, wait_until};
 
@@ -26,6 +26,7 @@ fn options(prefix: &str, mode: Mode, reflector: Reflector) -> LabOptions {
         nodes: 2,
         restart_hold: 30,
         extra_nodes: Vec::new(),
+        extra_rr_clients: Vec::new(),
     }
 }
 
@@ -314,4 +315,170 @@ fn unusable_routes_are_not_installed_and_say_why() {
     );
     // The good routes are unaffected.
     assert_pings(&lab);
+}
+
+/// FRR 8.4 as an SRv6 L3VPN PE exporting its default VRF (interop.md §3.3): zebra holds the
+/// locator; `sid vpn export auto` is given once zebra has handed bgpd its locator chunk.
+fn start_frr_pe(lab: &Lab, name: &str, dir: &TestDir) -> Frr {
+    let pe = lab.topo.node(name).unwrap();
+    let rr = lab.topo.node("rr").unwrap();
+    let k = pe.index;
+    for (fam, prefix) in [
+        ("-4", format!("198.51.100.{k}/32")),
+        ("-6", format!("2001:db8:{k}::/48")),
+    ] {
+        cmd::run(Command::new(cmd::find(cmd::IP).unwrap()).args([
+            "-n",
+            &pe.ns,
+            fam,
+            "route",
+            "add",
+            "blackhole",
+            &prefix,
+        ]))
+        .unwrap();
+    }
+    let zebra = format!(
+        "hostname {name}\nsegment-routing\n srv6\n  locators\n   locator loc1\n    prefix fc00:0:{k}:1::/64\n   exit\n  exit\n exit\nexit\n"
+    );
+    let mut bgpd = format!(
+        "hostname {name}\nrouter bgp 65000\n bgp router-id {}\n no bgp default ipv4-unicast\n no bgp network import-check\n timers bgp 3 9\n",
+        pe.loopback4
+    );
+    bgpd.push_str(&format!(
+        " neighbor {0} remote-as internal\n neighbor {0} timers connect 1\n neighbor {0} capability extended-nexthop\n neighbor {0} update-source {1}\n",
+        rr.ipv6, pe.ipv6
+    ));
+    bgpd.push_str(" segment-routing srv6\n  locator loc1\n exit\n");
+    for af in ["ipv4", "ipv6"] {
+        bgpd.push_str(&format!(
+            " address-family {af} unicast\n  redistribute kernel\n  rd vpn export 65000:{k}\n  rt vpn both 65000:100\n  export vpn\n  import vpn\n exit-address-family\n"
+        ));
+    }
+    for af in ["ipv4", "ipv6"] {
+        bgpd.push_str(&format!(
+            " address-family {af} vpn\n  neighbor {} activate\n exit-address-family\n",
+            rr.ipv6
+        ));
+    }
+    let frr = Frr::start(&pe.ns, &dir.subdir(name).unwrap(), &zebra, &bgpd).unwrap();
+    wait_until(
+        "FRR's locator chunk",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || {
+            let out = frr.vtysh(&["show bgp segment-routing srv6"])?;
+            Ok(
+                if out
+                    .lines()
+                    .skip_while(|l| !l.starts_with("locator_chunks:"))
+                    .nth(1)
+                    .is_some_and(|l| l.starts_with("- "))
+                {
+                    Check::Ready(())
+                } else {
+                    Check::NotYet(out)
+                },
+            )
+        },
+    )
+    .unwrap();
+    for af in ["ipv4", "ipv6"] {
+        frr.vtysh(&[
+            "configure terminal",
+            "router bgp",
+            &format!("address-family {af} unicast"),
+            "sid vpn export auto",
+        ])
+        .unwrap();
+    }
+    frr
+}
+
+#[test]
+fn sidra_and_an_frr_srv6_pe_install_each_others_sids() {
+    if !require_root("sidra_and_an_frr_srv6_pe_install_each_others_sids") {
+        return;
+    }
+    let dir = TestDir::new("srv6-mixed").unwrap();
+    let mut o = options("smix", Mode::Vpn, Reflector::Frr);
+    o.nodes = 1;
+    o.extra_nodes = vec!["pe".into()];
+    o.extra_rr_clients = vec!["pe".into()];
+    let mut lab = Lab::build(&o, dir.path()).unwrap();
+    let pe = lab.topo.node("pe").unwrap().clone();
+    let n2 = lab.nodes[0].node.clone();
+    // The PE does not advertise its locator in BGP: here the fabric routes it (a static route
+    // stands in for the fabric's IGP), and sidrad is told to trust it.
+    let k = pe.index;
+    cmd::run(Command::new(cmd::find(cmd::IP).unwrap()).args([
+        "-n",
+        &n2.ns,
+        "-6",
+        "route",
+        "add",
+        &format!("fc00:0:{k}:1::/64"),
+        "via",
+        &pe.ipv6.to_string(),
+    ]))
+    .unwrap();
+    lab.nodes[0].config = lab.nodes[0]
+        .config
+        .replace("[srv6]\n", "[srv6]\nunderlay_prefixes = [\"fc00::/16\"]\n");
+    let _frr = start_frr_pe(&lab, "pe", &dir);
+    lab.start_nodes().unwrap();
+    // sidra rebuilt FRR's transposed SIDs (function 0x100 / 0x200 in the label, behavior
+    // 0xFFFF): the kernel routes carry the full SIDs.
+    let want = [
+        (format!("198.51.100.{k}/32"), format!("fc00:0:{k}:1:100::")),
+        (format!("2001:db8:{k}::/48"), format!("fc00:0:{k}:1:200::")),
+    ];
+    wait_until(
+        "sidra to install encapsulation to FRR's SIDs",
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        || {
+            let r = lab.nodes[0].kernel_routes()?;
+            let ok = want.iter().all(|(p, sid)| {
+                r.lines().any(|l| {
+                    (route_to(l, p) || route_to(l, p.trim_end_matches("/32")))
+                        && l.contains(&format!("[ {sid} ]"))
+                })
+            });
+            Ok(if ok {
+                Check::Ready(())
+            } else {
+                Check::NotYet(r)
+            })
+        },
+    )
+    .unwrap();
+    // FRR installed encapsulation to sidra's SIDs (End.DT4 function 1, End.DT6 function 2).
+    let frr_routes = [
+        ("-4", lab.nodes[0].pod_cidr4(), dt4(2)),
+        ("-6", lab.nodes[0].pod_cidr6(), dt6(2)),
+    ];
+    wait_until(
+        "FRR to install encapsulation to sidra's SIDs",
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        || {
+            let mut missing = Vec::new();
+            for (fam, prefix, sid) in &frr_routes {
+                let r = cmd::run(
+                    Command::new(cmd::find(cmd::IP)?)
+                        .args(["-n", &pe.ns, fam, "route", "show", prefix]),
+                )?;
+                if !(r.contains("encap seg6") && r.contains(&format!("[ {sid} ]"))) {
+                    missing.push(format!("{prefix}: {r}"));
+                }
+            }
+            Ok(if missing.is_empty() {
+                Check::Ready(())
+            } else {
+                Check::NotYet(missing.join("; "))
+            })
+        },
+    )
+    .unwrap();
 }

@@ -149,6 +149,7 @@ fn run(a: &Args) -> conformance::Result<bool> {
         nodes: a.nodes,
         restart_hold: 30,
         extra_nodes: Vec::new(),
+        extra_rr_clients: Vec::new(),
     };
     println!(
         "== building the lab: {} sidra nodes, {:?} mode, {} route reflector",
