@@ -346,11 +346,7 @@ pub async fn refresh(handle: &DaemonHandle) -> bool {
                 continue;
             }
             let family = f.name();
-            let received = s
-                .prefixes_received
-                .iter()
-                .find(|(x, _)| *x == f)
-                .map_or(0, |(_, c)| *c);
+            let received = sizes.received.get(&(s.address, f)).copied().unwrap_or(0);
             let accepted = sizes.accepted.get(&(s.address, f)).copied().unwrap_or(0);
             let advertised = sizes.advertised.get(&(s.address, f)).copied().unwrap_or(0);
             gauge!("sidra_bgp_prefixes_received", "peer" => peer.clone(), "family" => family.clone())

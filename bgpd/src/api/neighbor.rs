@@ -36,6 +36,16 @@ pub fn neighbor(v: &NeighborView, rib: &RibCounts, now: SystemTime) -> pb::Neigh
     let s = &v.status;
     let since = s.established_since;
     let families = |f: &[crate::packet::Family]| f.iter().map(|f| f.name()).collect();
+    // The RIB's count is current; the session's copy is refreshed on its own events only.
+    let from_rib: Vec<(crate::packet::Family, usize)> = FAMILIES
+        .iter()
+        .filter_map(|f| Some((*f, *rib.received.get(&(c.address, *f))?)))
+        .collect();
+    let received = if from_rib.is_empty() {
+        &s.prefixes_received
+    } else {
+        &from_rib
+    };
     let accepted: Vec<pb::FamilyCount> = FAMILIES
         .iter()
         .filter_map(|f| {
@@ -91,15 +101,14 @@ pub fn neighbor(v: &NeighborView, rib: &RibCounts, now: SystemTime) -> pb::Neigh
             messages_received: s.messages_received,
             messages_sent: s.messages_sent,
             updates_received: s.updates_received,
-            prefixes_received: s
-                .prefixes_received
+            prefixes_received: received
                 .iter()
                 .map(|(f, n)| pb::FamilyCount {
                     family: f.name(),
                     count: *n as u64,
                 })
                 .collect(),
-            prefixes_received_total: s.prefixes_received.iter().map(|(_, n)| *n as u64).sum(),
+            prefixes_received_total: received.iter().map(|(_, n)| *n as u64).sum(),
             prefixes_advertised: rib
                 .advertised
                 .iter()
@@ -120,7 +129,7 @@ impl Neighbors {
         self.0
             .daemon
             .rib
-            .query(watch::sizes)
+            .query(watch::peer_counts)
             .await
             .ok_or_else(status::rib_gone)
     }

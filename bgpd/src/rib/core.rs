@@ -44,6 +44,15 @@ impl RouteKey {
     }
 }
 
+/// A peer's route counts ([`Rib::peer_counters`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerCounters {
+    pub address: IpAddr,
+    pub received: Vec<(Family, usize)>,
+    pub accepted: Vec<(Family, usize)>,
+    pub advertised: Vec<(Family, usize)>,
+}
+
 /// All paths to one prefix and the current selection.
 #[derive(Clone, Debug, Default)]
 pub struct Entry {
@@ -80,6 +89,8 @@ struct PeerSlot {
     pre_policy: HashMap<(Family, RouteKey, u32), AsReceived>,
     /// Families whose End-of-RIB the peer sent since it came up (RFC 4724 §2).
     end_of_rib: FamilySet,
+    /// `adj_out` counted per family (kept with it, so counting never walks it).
+    advertised: HashMap<Family, usize>,
 }
 
 impl PeerSlot {
@@ -240,6 +251,7 @@ impl Rib {
                 rejected_count: HashMap::new(),
                 addpath_ids: HashMap::new(),
                 end_of_rib: FamilySet::new(),
+                advertised: HashMap::new(),
                 pre_policy: HashMap::new(),
             },
         );
@@ -490,6 +502,29 @@ impl Rib {
         self.check_limits(id);
         self.reselect(changed);
         self.publish_received(id);
+    }
+
+    /// Per up peer: its address, and per family the routes received, accepted (in the Loc-RIB)
+    /// and advertised to it. O(peers x families): every count is kept as routes change.
+    pub fn peer_counters(&self) -> Vec<PeerCounters> {
+        let sorted = |m: &HashMap<Family, usize>| {
+            let mut v: Vec<(Family, usize)> = m
+                .iter()
+                .map(|(f, n)| (*f, *n))
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            v.sort();
+            v
+        };
+        self.peers
+            .iter()
+            .map(|(id, slot)| PeerCounters {
+                address: slot.info.address,
+                received: self.received(*id),
+                accepted: sorted(&slot.accepted),
+                advertised: sorted(&slot.advertised),
+            })
+            .collect()
     }
 
     /// Routes received from a peer per family: used ones plus the ones not used.
@@ -1002,10 +1037,15 @@ impl Rib {
         }
         match &desired {
             Some(d) => {
-                slot.adj_out.insert(key, d.clone());
+                if slot.adj_out.insert(key, d.clone()).is_none() {
+                    *slot.advertised.entry(key.family).or_default() += 1;
+                }
             }
             None => {
-                slot.adj_out.remove(&key);
+                if slot.adj_out.remove(&key).is_some() {
+                    let n = slot.advertised.entry(key.family).or_default();
+                    *n = n.saturating_sub(1);
+                }
             }
         }
         slot.outbox.put(key, desired);

@@ -151,14 +151,16 @@ pub struct RibSizes {
     pub accepted: HashMap<(IpAddr, Family), usize>,
     /// Routes in each established neighbor's Adj-RIB-Out, per family.
     pub advertised: HashMap<(IpAddr, Family), usize>,
+    /// Routes received from each up neighbor (used or not), per family.
+    pub received: HashMap<(IpAddr, Family), usize>,
     pub attribute_sets: usize,
     pub decision_runs: u64,
     pub rejected: u64,
     pub watchers: usize,
 }
 
-/// Count the tables (one pass over every path).
-pub fn sizes(rib: &Rib) -> RibSizes {
+/// The per-neighbor counts alone: O(peers x families), cheap enough for every API call.
+pub fn peer_counts(rib: &Rib) -> RibSizes {
     let mut s = RibSizes {
         attribute_sets: rib.attribute_sets(),
         decision_runs: rib.stats.decision_runs,
@@ -166,24 +168,31 @@ pub fn sizes(rib: &Rib) -> RibSizes {
         watchers: rib.watch.watchers(),
         ..RibSizes::default()
     };
+    for p in rib.peer_counters() {
+        for (f, n) in p.accepted {
+            s.accepted.insert((p.address, f), n);
+        }
+        for (f, n) in p.advertised {
+            s.advertised.insert((p.address, f), n);
+        }
+        for (f, n) in p.received {
+            s.received.insert((p.address, f), n);
+        }
+    }
+    s
+}
+
+/// [`peer_counts`] plus the size of every table (one pass over every path: for the metrics,
+/// not for every API call).
+pub fn sizes(rib: &Rib) -> RibSizes {
+    let mut s = peer_counts(rib);
     for f in FAMILIES {
         let Some(t) = rib.table(f) else {
             s.tables.push((f, 0, 0));
             continue;
         };
-        let mut paths = 0;
-        for e in t.values() {
-            paths += e.paths.len();
-            for p in &e.paths {
-                if let Some(n) = neighbor_of(rib, p) {
-                    *s.accepted.entry((n, f)).or_default() += 1;
-                }
-            }
-        }
+        let paths = t.values().map(|e| e.paths.len()).sum();
         s.tables.push((f, t.len(), paths));
-    }
-    for (peer, k) in rib.adj_out_keys() {
-        *s.advertised.entry((peer.address, k.family)).or_default() += 1;
     }
     s
 }

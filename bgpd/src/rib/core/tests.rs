@@ -514,3 +514,47 @@ fn add_path_peers_get_every_path_with_its_own_id() {
     assert_eq!(ids(o.take(100)), vec![(1 << 16, false)]);
     assert_eq!(rib.advertised(3), 1);
 }
+
+#[test]
+fn peer_counters_follow_every_change_and_match_a_full_walk() {
+    let mut rib = Rib::new(settings());
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), Outbox::new(), PeerPolicy::default());
+    let walk = |rib: &Rib| -> (usize, usize) {
+        let advertised_to_2 = rib.adj_out_keys().filter(|(p, _)| p.id == 2).count();
+        let accepted_from_1 = rib.table(Family::IPV6_UNICAST).map_or(0, |t| {
+            t.values()
+                .flat_map(|e| &e.paths)
+                .filter(|p| p.peer == 1)
+                .count()
+        });
+        (advertised_to_2, accepted_from_1)
+    };
+    let counts = |rib: &Rib, id: PeerId| {
+        let addr = peer(id, 65000, true).address;
+        rib.peer_counters()
+            .into_iter()
+            .find(|c| c.address == addr)
+            .unwrap()
+    };
+    rib.update(
+        1,
+        &announce(
+            &["2001:db8:1::/48", "2001:db8:2::/48", "2001:db8:3::/48"],
+            "fd00::1",
+            vec![],
+        ),
+    );
+    let c1 = counts(&rib, 1);
+    assert_eq!(c1.accepted, vec![(Family::IPV6_UNICAST, 3)]);
+    assert_eq!(c1.received, vec![(Family::IPV6_UNICAST, 3)]);
+    assert_eq!(counts(&rib, 2).advertised, vec![(Family::IPV6_UNICAST, 3)]);
+    assert_eq!(walk(&rib), (3, 3));
+    rib.update(1, &withdraw(&["2001:db8:2::/48"]));
+    assert_eq!(counts(&rib, 2).advertised, vec![(Family::IPV6_UNICAST, 2)]);
+    assert_eq!(counts(&rib, 1).accepted, vec![(Family::IPV6_UNICAST, 2)]);
+    assert_eq!(walk(&rib), (2, 2));
+    rib.peer_down(1);
+    assert_eq!(counts(&rib, 2).advertised, vec![]);
+    assert_eq!(walk(&rib), (0, 0));
+}
