@@ -460,6 +460,7 @@ fn neighbor(
         add_path: get(&s.add_path, AddPathMode::None),
         graceful_restart: get(&s.graceful_restart, true),
         restart_time: get(&s.restart_time, defaults::RESTART_TIME),
+        advertisement_interval: Duration::from_secs(u64::from(get(&s.advertisement_interval, 0))),
         required_capabilities: get(&s.required_capabilities, Vec::new()),
         shutdown: get(&s.shutdown, false),
         route_reflector_client: get(&s.route_reflector_client, false),

@@ -56,6 +56,7 @@ settings! {
     add_path: AddPathMode,
     graceful_restart: bool,
     restart_time: u16,
+    advertisement_interval: u16,
     required_capabilities: Vec<RequiredCapability>,
     shutdown: bool,
     route_reflector_client: bool,
@@ -91,6 +92,9 @@ impl Settings {
             "add_path" => self.add_path = node.string(e).and_then(|f| add_path(f, e)),
             "graceful_restart" => self.graceful_restart = node.boolean(e),
             "restart_time" => self.restart_time = node.int(e).and_then(|f| range(f, 1, 4095, e)),
+            "advertisement_interval" => {
+                self.advertisement_interval = node.int(e).and_then(|f| range(f, 0, 600, e))
+            }
             "required_capabilities" => {
                 self.required_capabilities = node.strings(e).and_then(|f| capabilities(f, e))
             }

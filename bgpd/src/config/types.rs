@@ -98,6 +98,9 @@ pub struct NeighborConfig {
     pub graceful_restart: bool,
     /// GR restart time, 1..=4095 s.
     pub restart_time: u16,
+    /// RFC 4271 §9.2.1.1 MinRouteAdvertisementIntervalTimer: after a burst of UPDATEs, the
+    /// next waits this long, and what changed meanwhile is sent once (0: no wait, the default).
+    pub advertisement_interval: std::time::Duration,
     /// Refuse the session (NOTIFICATION 2/7) if the peer does not advertise these.
     pub required_capabilities: Vec<RequiredCapability>,
     /// Administratively down.

@@ -53,6 +53,7 @@ pub fn peer_settings(
         extended_nexthop: n.extended_nexthop,
         add_path: n.add_path.capability(),
         graceful_restart: n.graceful_restart.then_some(n.restart_time),
+        advertisement_interval: n.advertisement_interval,
         required_capabilities: n
             .required_capabilities
             .iter()

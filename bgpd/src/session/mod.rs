@@ -42,6 +42,8 @@ pub struct PeerSettings {
     pub add_path: Option<AddPathMode>,
     /// Advertise graceful restart with this restart time (RFC 4724).
     pub graceful_restart: Option<u16>,
+    /// RFC 4271 §9.2.1.1 MinRouteAdvertisementInterval (zero: none).
+    pub advertisement_interval: std::time::Duration,
     /// Capabilities the peer must advertise (else NOTIFICATION 2/7).
     pub required_capabilities: Vec<Capability>,
     pub hostname: Option<String>,

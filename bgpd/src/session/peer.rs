@@ -115,6 +115,10 @@ pub(super) struct Peer {
     encode_cx: EncodeContext,
     rib: RibHandle,
     outbox: Option<Arc<Outbox>>,
+    /// RFC 4271 §9.2.1.1: while this lies ahead, what the RIB queues waits (and coalesces
+    /// in the outbox); `mrai_pending` says something is waiting.
+    mrai_until: Option<Instant>,
+    mrai_pending: bool,
     /// The peer's OPEN on the current (or last) session.
     received_open: Option<OpenMessage>,
     /// A NOTIFICATION sent or received on this session (RFC 8538 decides on it).
@@ -152,6 +156,8 @@ impl Peer {
             encode_cx: EncodeContext::default(),
             rib,
             outbox: None,
+            mrai_until: None,
+            mrai_pending: false,
             received_open: None,
             notification_seen: None,
             gr: GracefulRestartHelper::default(),
@@ -177,7 +183,18 @@ impl Peer {
                 },
                 ev = recv_opt(&mut self.conn) => self.read_event(ev).await,
                 ev = recv_candidate(&mut self.candidate) => self.candidate_event(ev).await,
-                _ = notified_opt(&self.outbox) => self.drain_outbox().await,
+                _ = notified_opt(&self.outbox) => {
+                    if self.mrai_until.is_some_and(|t| Instant::now() < t) {
+                        self.mrai_pending = true;
+                    } else {
+                        self.drain_outbox().await;
+                    }
+                }
+                _ = sleep_opt(self.mrai_until.filter(|_| self.mrai_pending)) => {
+                    self.mrai_until = None;
+                    self.mrai_pending = false;
+                    self.drain_outbox().await;
+                }
                 _ = sleep_opt(self.gr.deadline()) => self.gr_timer().await,
                 res = join_opt(&mut self.connecting) => {
                     self.connecting = None;
@@ -933,7 +950,12 @@ impl Peer {
             self.act(a).await;
         }
         if !outbox.is_empty() {
+            // The rest of a burst (a table) goes at once; the interval starts after it.
             outbox.wake();
+        } else if !self.settings.advertisement_interval.is_zero() {
+            // RFC 4271 §9.2.1.1: the next UPDATEs wait MinRouteAdvertisementIntervalTimer;
+            // changes meanwhile replace each other in the outbox and go once.
+            self.mrai_until = Some(Instant::now() + self.settings.advertisement_interval);
         }
     }
 
