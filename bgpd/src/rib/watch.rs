@@ -39,6 +39,8 @@ pub struct BestPath {
     /// The neighbor it came from; `None` for our own routes.
     pub neighbor: Option<IpAddr>,
     pub reason: Reason,
+    /// The other paths of the multipath set (`global.multipath`), best first excluded.
+    pub multipath: Vec<Path>,
 }
 
 /// A prefix's best path changed: `best` is the new one, or `None` when the prefix is gone.
@@ -98,6 +100,7 @@ impl Feed {
                     .map(|p| p.address)
                     .filter(|_| path.peer != LOCAL_PEER),
                 reason: s.reason,
+                multipath: others(&entry.paths, s),
             })
         });
         // No receiver left between the check and now is not an error.
@@ -126,12 +129,22 @@ pub fn best_routes(rib: &Rib, family: Family) -> Vec<RouteChange> {
                     path: path.clone(),
                     neighbor: neighbor_of(rib, path),
                     reason: sel.reason,
+                    multipath: others(&e.paths, sel),
                 }),
             })
         })
         .collect();
     out.sort_by_key(|c| c.key);
     out
+}
+
+/// The paths of the multipath set other than the best.
+fn others(paths: &[Path], sel: &Selection) -> Vec<Path> {
+    sel.multipath
+        .iter()
+        .filter(|i| **i != sel.best)
+        .filter_map(|i| paths.get(*i).cloned())
+        .collect()
 }
 
 /// The neighbor a path came from (`None` for our own routes).

@@ -37,6 +37,8 @@ pub struct RemoteRoute {
     pub sid: Result<ServiceSid, String>,
     /// Whether the route carried a Prefix-SID attribute at all.
     pub has_prefix_sid: bool,
+    /// The SIDs of the other paths of the multipath set (ECMP), where they have one.
+    pub ecmp_sids: Vec<ServiceSid>,
     pub route_targets: Vec<ExtendedCommunity>,
 }
 
@@ -56,6 +58,21 @@ impl RemoteRoute {
             }),
         };
         let psid = attrs.prefix_sid();
+        let ecmp_sids = best
+            .multipath
+            .iter()
+            .filter_map(|p| {
+                let n = Nlri {
+                    path_id: None,
+                    prefix: change.key.prefix,
+                    vpn: change.key.rd.map(|rd| VpnLabel {
+                        label: p.label.unwrap_or(0),
+                        rd,
+                    }),
+                };
+                service_sid(p.attrs.prefix_sid()?, &n).ok().flatten()
+            })
+            .collect();
         let sid = match psid {
             None => Err("no Prefix-SID attribute (not an SRv6 route)".to_string()),
             Some(p) => match service_sid(p, &nlri) {
@@ -82,6 +99,7 @@ impl RemoteRoute {
             next_hop: attrs.next_hop.map(|n| n.global),
             sid,
             has_prefix_sid: psid.is_some(),
+            ecmp_sids,
             route_targets,
         })
     }
@@ -232,10 +250,25 @@ impl RemoteTable {
                         continue;
                     }
                 };
-                let lists = vec![SegmentList {
-                    segments: vec![s.sid],
-                    weight: 1,
-                }];
+                // ECMP: one segment list per distinct usable SID of the multipath set,
+                // weight 1 each, in address order (the same set gives the same policy).
+                let mut sids: Vec<Ipv6Addr> = vec![s.sid];
+                for e in &r.ecmp_sids {
+                    let usable = behavior_fits(e.behavior, &r.prefix).is_ok()
+                        && !super::local::is_own_sid(cfg, e.sid)
+                        && reach.covering(e.sid).is_some();
+                    if usable && !sids.contains(&e.sid) {
+                        sids.push(e.sid);
+                    }
+                }
+                sids.sort();
+                let lists: Vec<SegmentList> = sids
+                    .iter()
+                    .map(|sid| SegmentList {
+                        segments: vec![*sid],
+                        weight: 1,
+                    })
+                    .collect();
                 let Some(bsid) = bsids.get(&lists) else {
                     status(
                         name,
@@ -247,8 +280,12 @@ impl RemoteTable {
                     continue;
                 };
                 let table = cfg.services[svc].table;
-                if let Some(u) = underlay_routes.then(|| reach.underlay(s.sid)).flatten() {
-                    state.add_underlay(u);
+                if underlay_routes {
+                    for sid in &sids {
+                        if let Some(u) = reach.underlay(*sid) {
+                            state.add_underlay(u);
+                        }
+                    }
                 }
                 state.add_policy(Policy {
                     bsid,

@@ -73,6 +73,7 @@ fn change(
             },
             neighbor: Some("fd00::9".parse().unwrap()),
             reason: Reason::OnlyPath,
+            multipath: Vec::new(),
         }),
     }
 }
@@ -255,5 +256,56 @@ fn the_opaque_behavior_frr_reflectors_write_is_accepted() {
     assert_eq!(
         st.policies.values().next().unwrap().segment_lists[0].segments[0],
         a("fc00:0:6:1:41::")
+    );
+}
+
+#[test]
+fn an_ecmp_set_becomes_one_policy_with_a_segment_list_per_sid() {
+    let mut t = RemoteTable::default();
+    t.apply(&locator_route("fc00::/16"));
+    let mut c = change(
+        Family::IPV4_UNICAST,
+        "10.7.0.0/24",
+        None,
+        None,
+        with_sid("fc00:0:8:1:1::", 20, 0, false),
+    );
+    let other = |sid: &str| Path {
+        peer: 2,
+        path_id: 0,
+        label: None,
+        attrs: Arc::new(PathAttrs::new(with_sid(sid, 20, 0, false), None)),
+        stale: false,
+    };
+    // Another node behind a second SID, one with the same SID as the best, one whose SID is
+    // ours (not used), and one unreachable.
+    c.best.as_mut().unwrap().multipath = vec![
+        other("fc00:0:7:1:1::"),
+        other("fc00:0:8:1:1::"),
+        other("fc00:0:1:1:1::"),
+    ];
+    t.apply(&c);
+    let (st, v) = run(&t, false);
+    assert_eq!(reason(&v, "10.7.0.0/24"), "installed");
+    let p = st.policies.values().next().unwrap();
+    let sids: Vec<Ipv6Addr> = p.segment_lists.iter().map(|l| l.segments[0]).collect();
+    assert_eq!(sids, vec![a("fc00:0:7:1:1::"), a("fc00:0:8:1:1::")]);
+    assert!(p.segment_lists.iter().all(|l| l.weight == 1));
+    // The same set in another order is the same policy.
+    let mut t2 = RemoteTable::default();
+    t2.apply(&locator_route("fc00::/16"));
+    let mut c2 = change(
+        Family::IPV4_UNICAST,
+        "10.7.0.0/24",
+        None,
+        None,
+        with_sid("fc00:0:7:1:1::", 20, 0, false),
+    );
+    c2.best.as_mut().unwrap().multipath = vec![other("fc00:0:8:1:1::")];
+    t2.apply(&c2);
+    let (st2, _) = run(&t2, false);
+    assert_eq!(
+        st2.policies.values().next().unwrap().segment_lists,
+        p.segment_lists
     );
 }
