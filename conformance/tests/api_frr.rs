@@ -558,11 +558,12 @@ fn grpc_api_drives_sidrad_against_frr() {
         gen1 > gen0,
         "adding CIDRs moves the generation: {before} -> {added}"
     );
-    // Adding a CIDR that is already there (an agent retrying) leaves the set as it is. (The
-    // generation is not checked here: sidrad bumps it even for such a no-op.)
+    // Adding a CIDR that is already there (an agent retrying) leaves the set and the
+    // generation as they are.
     let again = sidractl_json(&socket, &["node", "pods", "add", "pods", POD6]).unwrap();
     let svc = service(&again, "pods");
     assert_eq!(svc["cidrs"], serde_json::json!([POD4, POD6]), "{again}");
+    assert_eq!(svc["generation"].as_u64().unwrap(), gen1, "{again}");
     let table = sidractl(&socket, &["node", "pods", "list"]).unwrap();
     for cidr in [POD4, POD6] {
         assert!(
@@ -642,6 +643,10 @@ fn grpc_api_drives_sidrad_against_frr() {
         assert_eq!(route["rd"], RD, "{route}");
         assert_eq!(route["paths"][0]["srv6_sid"], want_sid, "{route}");
         assert_eq!(route["paths"][0]["neighbor"], "local", "{route}");
+        // The 20-bit label: the transposed function (End.DT4 1, End.DT6 2) in its top 16 bits,
+        // as FRR shows it (remoteLabel 16 / 32).
+        let function = if family == IPV4_VPN { 1 } else { 2 };
+        assert_eq!(route["paths"][0]["label"], function << 4, "{route}");
         let table = sidractl(&socket, &["rib", "-a", family]).unwrap();
         assert!(
             table

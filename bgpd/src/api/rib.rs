@@ -64,7 +64,8 @@ pub fn path(
             .iter()
             .map(|c| community_to_string(*c))
             .collect(),
-        label: p.label,
+        // The stored field is the 24-bit label field (label, TC, S); the API gives the label.
+        label: p.label.map(srv6_sid::label_value),
         ..Default::default()
     };
     for attr in &a.attrs {

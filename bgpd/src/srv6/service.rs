@@ -608,8 +608,11 @@ impl Service {
         let mut all: BTreeSet<IpNet> = self.cfg.services[i].pods.iter().copied().collect();
         all.extend(agent.iter().copied());
         self.pods[i] = all;
+        // The generation moves only when the agent's set changes: a retried call is a no-op.
+        if agent != self.agent_pods[i] {
+            self.generations[i] += 1;
+        }
         self.agent_pods[i] = agent;
-        self.generations[i] += 1;
         Ok(())
     }
 }
