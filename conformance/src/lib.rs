@@ -25,6 +25,7 @@
 pub mod capture;
 pub mod cmd;
 pub mod error;
+pub mod overlay;
 pub mod peers;
 pub mod process;
 pub mod routes;
