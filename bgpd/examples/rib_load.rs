@@ -45,6 +45,7 @@ fn peer(id: u32, rr_client: bool) -> PeerInfo {
         add_path_tx: FamilySet::new(),
         extended_nexthop: FamilySet::new(),
         local_address: Some(IpAddr::V4(Ipv4Addr::new(10, 255, 0, 1))),
+        llgr: false,
     }
 }
 

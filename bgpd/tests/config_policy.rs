@@ -106,6 +106,7 @@ fn peer() -> PeerInfo {
         add_path_tx: FamilySet::new(),
         extended_nexthop: FamilySet::new(),
         local_address: None,
+        llgr: false,
     }
 }
 

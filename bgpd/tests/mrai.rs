@@ -7,78 +7,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bgpd::api::client::{Target, TlsFiles, connect};
-use bgpd::api::{ApiServer, Reloader};
-use bgpd::config;
-use bgpd::daemon::Daemon;
 use sidra_proto::v1 as pb;
 use sidra_proto::v1::neighbor_service_client::NeighborServiceClient;
 use sidra_proto::v1::node_service_client::NodeServiceClient;
 use sidra_proto::v1::rib_service_client::RibServiceClient;
-use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
-struct Node {
-    socket: PathBuf,
-    stop: Option<oneshot::Sender<()>>,
-    api: Option<ApiServer>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Node {
-    async fn start(toml: &str) -> Node {
-        let config = config::load_str(toml).unwrap();
-        let socket = config.api.socket.clone().unwrap();
-        let daemon = Daemon::start(&config).await.unwrap();
-        let reloader = Reloader::new(None, config.clone(), daemon.handle());
-        let api = ApiServer::start(&config.api, daemon.handle(), reloader)
-            .await
-            .unwrap();
-        let (stop, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(daemon.run(async move {
-            let _ = rx.await;
-        }));
-        Node {
-            socket,
-            stop: Some(stop),
-            api: Some(api),
-            task: Some(task),
-        }
-    }
-
-    async fn channel(&self) -> Channel {
-        connect(
-            &Target::Socket(self.socket.clone()),
-            &TlsFiles::default(),
-            Duration::from_secs(5),
-        )
-        .await
-        .unwrap()
-    }
-
-    async fn shutdown(mut self) {
-        if let Some(api) = self.api.take() {
-            api.stop().await;
-        }
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind(("127.0.0.2", 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::{Node, free_port};
 
 fn configs(dir: &std::path::Path, port: u16, interval: u16) -> (String, String) {
     let a = format!(
@@ -181,7 +119,7 @@ async fn updates_for_two_changes(interval: u16) -> u64 {
     let dir = std::env::temp_dir().join(format!("sidra-mrai-{}-{interval}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let (ca, cb) = configs(&dir, free_port(), interval);
+    let (ca, cb) = configs(&dir, free_port("127.0.0.2"), interval);
     let b = Node::start(&cb).await;
     let a = Node::start(&ca).await;
     let mut node = NodeServiceClient::new(a.channel().await);

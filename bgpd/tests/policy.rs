@@ -35,6 +35,7 @@ fn peer(remote_as: u32) -> PeerInfo {
         add_path_tx: FamilySet::new(),
         extended_nexthop: FamilySet::new(),
         local_address: Some("fd00::1".parse().unwrap()),
+        llgr: false,
     }
 }
 

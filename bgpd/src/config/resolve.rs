@@ -460,6 +460,7 @@ fn neighbor(
         add_path: get(&s.add_path, AddPathMode::None),
         graceful_restart: get(&s.graceful_restart, true),
         restart_time: get(&s.restart_time, defaults::RESTART_TIME),
+        long_lived_stale_time: get(&s.long_lived_stale_time, 0),
         advertisement_interval: Duration::from_secs(u64::from(get(&s.advertisement_interval, 0))),
         required_capabilities: get(&s.required_capabilities, Vec::new()),
         shutdown: get(&s.shutdown, false),

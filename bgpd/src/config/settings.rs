@@ -57,6 +57,7 @@ settings! {
     graceful_restart: bool,
     restart_time: u16,
     advertisement_interval: u16,
+    long_lived_stale_time: u32,
     required_capabilities: Vec<RequiredCapability>,
     shutdown: bool,
     route_reflector_client: bool,
@@ -92,6 +93,11 @@ impl Settings {
             "add_path" => self.add_path = node.string(e).and_then(|f| add_path(f, e)),
             "graceful_restart" => self.graceful_restart = node.boolean(e),
             "restart_time" => self.restart_time = node.int(e).and_then(|f| range(f, 1, 4095, e)),
+            "long_lived_stale_time" => {
+                self.long_lived_stale_time = node
+                    .int(e)
+                    .and_then(|f| range(f, 0, 16_777_215, e))
+            }
             "advertisement_interval" => {
                 self.advertisement_interval = node.int(e).and_then(|f| range(f, 0, 600, e))
             }

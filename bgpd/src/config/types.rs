@@ -98,6 +98,9 @@ pub struct NeighborConfig {
     pub graceful_restart: bool,
     /// GR restart time, 1..=4095 s.
     pub restart_time: u16,
+    /// RFC 9494 Long-Lived Graceful Restart: keep a gone peer's routes this long after its
+    /// restart time, as LLGR_STALE (least preferred); 0: no LLGR (the default).
+    pub long_lived_stale_time: u32,
     /// RFC 4271 §9.2.1.1 MinRouteAdvertisementIntervalTimer: after a burst of UPDATEs, the
     /// next waits this long, and what changed meanwhile is sent once (0: no wait, the default).
     pub advertisement_interval: std::time::Duration,

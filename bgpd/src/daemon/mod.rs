@@ -54,6 +54,7 @@ pub fn peer_settings(
         add_path: n.add_path.capability(),
         graceful_restart: n.graceful_restart.then_some(n.restart_time),
         advertisement_interval: n.advertisement_interval,
+        long_lived_stale_time: (n.long_lived_stale_time > 0).then_some(n.long_lived_stale_time),
         required_capabilities: n
             .required_capabilities
             .iter()

@@ -23,7 +23,7 @@ use super::outbox::{OutKey, OutState, Outbox};
 use super::path::{AttrInterner, LOCAL_PEER, Path, PathAttrs, PeerId, PeerInfo, is_vpn};
 use super::peer_policy::PeerPolicy;
 use crate::config::MaxPrefixesAction;
-use crate::packet::attribute::NextHop;
+use crate::packet::attribute::{AttrValue, NextHop, PathAttribute, attr_type};
 use crate::packet::nlri::{Nlri, RouteDistinguisher};
 use crate::packet::{Family, FamilySet, UpdateMessage};
 use crate::policy::{Direction, Effective, RouteView, Verdict};
@@ -172,6 +172,7 @@ impl Rib {
             add_path_tx: FamilySet::new(),
             extended_nexthop: FamilySet::new(),
             local_address: None,
+            llgr: true,
         };
         Rib {
             settings,
@@ -414,6 +415,41 @@ impl Rib {
         }
         if kept {
             self.stale_peers.insert(id, slot.info);
+        }
+        self.reselect(changed);
+        self.interner.collect();
+    }
+
+    /// RFC 9494 §4.2: the peer's restart time ran out but Long-Lived Graceful Restart keeps its
+    /// stale paths of `families`: "the LLGR_STALE community is attached" to each, and a path
+    /// carrying NO_LLGR is removed ("routes marked with the NO_LLGR community ... MUST be
+    /// removed"). LLGR_STALE paths are the least preferred (decision step 0) and are sent only
+    /// to LLGR peers (`export::may_advertise`).
+    pub fn mark_llgr_stale(&mut self, id: PeerId, families: &FamilySet) {
+        use crate::packet::attribute::community::{LLGR_STALE, NO_LLGR};
+        let mut changed = Changed::new();
+        for (f, t) in self.tables.iter_mut() {
+            if !families.contains(*f) {
+                continue;
+            }
+            for (k, e) in t.iter_mut() {
+                let before = e.paths.len();
+                e.paths.retain(|p| !(p.peer == id && p.stale && p.attrs.communities().contains(&NO_LLGR)));
+                let mut touched = e.paths.len() != before;
+                for p in e.paths.iter_mut().filter(|p| p.peer == id && p.stale) {
+                    if p.attrs.decision.llgr_stale {
+                        continue;
+                    }
+                    let mut list = p.attrs.communities().to_vec();
+                    list.push(LLGR_STALE);
+                    let attr = PathAttribute::new(AttrValue::Communities(list));
+                    p.attrs = self.interner.intern(p.attrs.with(attr_type::COMMUNITIES, Some(attr)));
+                    touched = true;
+                }
+                if touched {
+                    changed.insert((*f, *k));
+                }
+            }
         }
         self.reselect(changed);
         self.interner.collect();

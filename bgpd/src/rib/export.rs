@@ -38,6 +38,11 @@ pub fn may_advertise(from: Source<'_>, to: &PeerInfo, attrs: &PathAttrs) -> bool
     if !to.is_ibgp() && c.contains(&crate::packet::attribute::community::NO_EXPORT) {
         return false;
     }
+    // RFC 9494 §4.6: a long-lived stale route goes only to peers that negotiated LLGR (to the
+    // others it is withdrawn).
+    if attrs.decision.llgr_stale && !to.llgr {
+        return false;
+    }
     let Source::Peer(from) = from else {
         return true;
     };

@@ -37,6 +37,8 @@ pub struct PeerInfo {
     pub extended_nexthop: FamilySet,
     /// Our address on the session (next hop when we set next-hop-self).
     pub local_address: Option<IpAddr>,
+    /// RFC 9494: Long-Lived Graceful Restart was negotiated (it may be sent LLGR_STALE routes).
+    pub llgr: bool,
 }
 
 impl PeerInfo {

@@ -25,6 +25,8 @@ pub enum RibInput {
     PeerDown(PeerId),
     /// RFC 4724 helper mode: keep the peer's paths of these families as stale.
     PeerDownGraceful(PeerId, crate::packet::FamilySet),
+    /// RFC 9494: the restart time is over; keep these families' stale paths as LLGR_STALE.
+    LlgrStale(PeerId, crate::packet::FamilySet),
     /// Drop a peer's stale paths (one family after its End-of-RIB, or all).
     SweepStale(PeerId, Option<Family>),
     Update(PeerId, UpdateMessage),
@@ -83,6 +85,7 @@ pub fn spawn_rib(settings: RibSettings) -> (RibHandle, JoinHandle<()>) {
                 RibInput::PeerDown(id) => rib.peer_down(id),
                 RibInput::PeerDownGraceful(id, keep) => rib.peer_down_graceful(id, &keep),
                 RibInput::SweepStale(id, f) => rib.sweep_stale(id, f),
+                RibInput::LlgrStale(id, families) => rib.mark_llgr_stale(id, &families),
                 RibInput::Update(id, u) => rib.update(id, &u),
                 RibInput::Originate(f, n, a) => rib.originate(f, &n, a),
                 RibInput::WithdrawLocal(f, n) => rib.withdraw_local(f, &n),

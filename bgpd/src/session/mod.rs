@@ -42,6 +42,8 @@ pub struct PeerSettings {
     pub add_path: Option<AddPathMode>,
     /// Advertise graceful restart with this restart time (RFC 4724).
     pub graceful_restart: Option<u16>,
+    /// RFC 9494: advertise Long-Lived Graceful Restart with this stale time (with GR only).
+    pub long_lived_stale_time: Option<u32>,
     /// RFC 4271 §9.2.1.1 MinRouteAdvertisementInterval (zero: none).
     pub advertisement_interval: std::time::Duration,
     /// Capabilities the peer must advertise (else NOTIFICATION 2/7).
@@ -103,6 +105,16 @@ impl PeerSettings {
                     .map(|f| (*f, GR_FORWARDING_STATE))
                     .collect(),
             });
+        }
+        // RFC 9494 §3: the LLGR capability, only beside the GR capability; no F bit (what a
+        // long-lived stale route points at is not promised).
+        if let (Some(_), Some(stale)) = (self.graceful_restart, self.long_lived_stale_time) {
+            caps.push(Capability::LongLivedGracefulRestart(
+                self.families
+                    .iter()
+                    .map(|f| (*f, 0, stale.min(0x00ff_ffff)))
+                    .collect(),
+            ));
         }
         if let Some(h) = &self.hostname {
             caps.push(Capability::Fqdn {

@@ -79,14 +79,19 @@ struct GracefulRestartHelper {
     awaiting_eor: Vec<Family>,
     /// Give up waiting for End-of-RIBs at this time (the stale-path time).
     stale_deadline: Option<Instant>,
+    /// RFC 9494: the families the peer's LLGR capability covers, with the stale time we keep
+    /// them for once the restart time is over (the peer's, at most ours).
+    llgr: Vec<(Family, u32)>,
+    /// The long-lived stale period ends at this time (set when it begins).
+    llgr_deadline: Option<Instant>,
 }
 
 impl GracefulRestartHelper {
     fn deadline(&self) -> Option<Instant> {
-        match (self.restart_deadline, self.stale_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.restart_deadline, self.stale_deadline, self.llgr_deadline]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 
@@ -750,6 +755,7 @@ impl Peer {
                 .map(|(f, _)| *f)
                 .collect(),
             local_address,
+            llgr: n.long_lived_graceful_restart,
         };
         let outbox = Outbox::new();
         self.outbox = Some(outbox.clone());
@@ -764,11 +770,18 @@ impl Peer {
         self.rib
             .send(RibInput::ExpectEndOfRib(self.settings.peer_id, expects_eor))
             .await;
-        if self.gr.restart_deadline.take().is_some() {
+        let was_restarting = self.gr.restart_deadline.take().is_some();
+        let was_long_lived = self.gr.llgr_deadline.take().is_some();
+        if was_restarting || was_long_lived {
             // RFC 4724 §4.2: after the restart, stale routes of a family stay until its
             // End-of-RIB only if the new OPEN says the forwarding state was kept (F bit);
-            // otherwise they go now.
-            let kept = self.peer_gr_families(true);
+            // otherwise they go now. Long-lived stale routes (RFC 9494 §4.2) wait for the
+            // End-of-RIB as they are (they are already the least preferred).
+            let kept = if was_long_lived {
+                self.gr.stale.clone()
+            } else {
+                self.peer_gr_families(true)
+            };
             for f in std::mem::take(&mut self.gr.stale) {
                 if kept.contains(&f) {
                     self.gr.awaiting_eor.push(f);
@@ -836,40 +849,116 @@ impl Peer {
                 flags & crate::packet::capability::GR_NOTIFICATION != 0
             }
         };
-        let families: Vec<Family> = self
+        let gr_families: Vec<Family> = self
             .peer_gr_families(false)
             .into_iter()
             .filter(|f| self.status.families.contains(f))
             .collect();
+        let llgr = self.peer_llgr();
+        let mut families = gr_families.clone();
+        for (f, _) in &llgr {
+            if !families.contains(f) {
+                families.push(*f);
+            }
+        }
         if graceful && !families.is_empty() {
             let restart = peer_gr.map_or(0, |(_, t, _)| t);
             info!(
                 peer = %self.settings.endpoint.address,
                 restart_time = restart,
+                long_lived = !llgr.is_empty(),
                 "peer restarting gracefully: keeping its routes as stale"
             );
             self.gr.stale = families.clone();
             self.gr.awaiting_eor.clear();
             self.gr.stale_deadline = None;
-            self.gr.restart_deadline =
-                Some(Instant::now() + Duration::from_secs(u64::from(restart)));
+            self.gr.llgr = llgr;
+            self.gr.llgr_deadline = None;
             self.rib
                 .send(RibInput::PeerDownGraceful(
                     id,
                     families.into_iter().collect(),
                 ))
                 .await;
+            if restart == 0 || gr_families.is_empty() {
+                // RFC 9494 §4.2: with no (or a zero) restart time, the long-lived stale
+                // period begins at once.
+                self.begin_long_lived().await;
+            } else {
+                self.gr.restart_deadline =
+                    Some(Instant::now() + Duration::from_secs(u64::from(restart)));
+            }
         } else {
             self.gr = GracefulRestartHelper::default();
             self.rib.send(RibInput::PeerDown(id)).await;
         }
     }
 
-    /// The restart time or the stale-path time ran out.
+    /// The families and stale times of the peer's LLGR capability that apply: LLGR negotiated,
+    /// configured here, stale time above zero, a family of the session; the time is the peer's,
+    /// at most ours.
+    fn peer_llgr(&self) -> Vec<(Family, u32)> {
+        let (Some(ours), true) = (
+            self.settings.long_lived_stale_time,
+            self.negotiated
+                .as_ref()
+                .is_some_and(|n| n.long_lived_graceful_restart),
+        ) else {
+            return Vec::new();
+        };
+        self.received_open
+            .as_ref()
+            .into_iter()
+            .flat_map(|o| o.capabilities())
+            .filter_map(|c| match c {
+                crate::packet::capability::Capability::LongLivedGracefulRestart(e) => Some(e),
+                _ => None,
+            })
+            .flatten()
+            .filter(|(f, _, t)| *t > 0 && self.status.families.contains(f))
+            .map(|(f, _, t)| (*f, (*t).min(ours)))
+            .collect()
+    }
+
+    /// RFC 9494 §4.2: the restart time is over (or there was none): the LLGR families' stale
+    /// routes stay, marked LLGR_STALE, for the long-lived stale time; the others go.
+    async fn begin_long_lived(&mut self) {
+        let id = self.settings.peer_id;
+        self.gr.restart_deadline = None;
+        let llgr: Vec<Family> = self.gr.llgr.iter().map(|(f, _)| *f).collect();
+        for f in std::mem::take(&mut self.gr.stale) {
+            if llgr.contains(&f) {
+                self.gr.stale.push(f);
+            } else {
+                self.rib.send(RibInput::SweepStale(id, Some(f))).await;
+            }
+        }
+        let Some(time) = self.gr.llgr.iter().map(|(_, t)| *t).max() else {
+            self.gr = GracefulRestartHelper::default();
+            return;
+        };
+        info!(
+            peer = %self.settings.endpoint.address,
+            stale_time = time,
+            "restart time over: keeping its routes as long-lived stale (LLGR_STALE)"
+        );
+        self.gr.llgr_deadline = Some(Instant::now() + Duration::from_secs(u64::from(time)));
+        self.rib
+            .send(RibInput::LlgrStale(id, llgr.into_iter().collect()))
+            .await;
+    }
+
+    /// The restart time, the long-lived stale time or the stale-path time ran out.
     async fn gr_timer(&mut self) {
         let now = Instant::now();
         if self.gr.restart_deadline.is_some_and(|d| d <= now) {
+            if !self.gr.llgr.is_empty() {
+                self.begin_long_lived().await;
+                return;
+            }
             info!(peer = %self.settings.endpoint.address, "restart time over: removing the stale routes");
+        } else if self.gr.llgr_deadline.is_some_and(|d| d <= now) {
+            info!(peer = %self.settings.endpoint.address, "long-lived stale time over: removing the stale routes");
         } else if self.gr.stale_deadline.is_some_and(|d| d <= now) {
             info!(peer = %self.settings.endpoint.address, "no End-of-RIB in time: removing the stale routes");
         } else {

@@ -28,6 +28,7 @@ fn peer(id: PeerId, asn: u32, rr_client: bool) -> PeerInfo {
         add_path_tx: FamilySet::new(),
         extended_nexthop: [Family::IPV4_UNICAST].into_iter().collect(),
         local_address: Some(format!("fd00::10{id}").parse().unwrap()),
+        llgr: false,
     }
 }
 
@@ -557,4 +558,76 @@ fn peer_counters_follow_every_change_and_match_a_full_walk() {
     rib.peer_down(1);
     assert_eq!(counts(&rib, 2).advertised, vec![]);
     assert_eq!(walk(&rib), (0, 0));
+}
+
+#[test]
+fn long_lived_stale_paths_get_llgr_stale_lose_and_reach_only_llgr_peers() {
+    use crate::packet::attribute::community::{LLGR_STALE, NO_LLGR};
+    let mut rib = Rib::new(settings());
+    let to_llgr = Outbox::new();
+    let to_plain = Outbox::new();
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), Outbox::new(), PeerPolicy::default());
+    let mut llgr_peer = peer(3, 65000, true);
+    llgr_peer.llgr = true;
+    rib.peer_up(llgr_peer, to_llgr.clone(), PeerPolicy::default());
+    rib.peer_up(
+        peer(4, 65000, true),
+        to_plain.clone(),
+        PeerPolicy::default(),
+    );
+    let no_llgr = PathAttribute::new(AttrValue::Communities(vec![NO_LLGR]));
+    rib.update(
+        1,
+        &announce(&["2001:db8:1::/48", "2001:db8:2::/48"], "fd00::1", vec![]),
+    );
+    rib.update(1, &announce(&["2001:db8:3::/48"], "fd00::1", vec![no_llgr]));
+    // Peer 2 has a second path to 2001:db8:2::/48 that loses on router id while fresh.
+    rib.update(2, &announce(&["2001:db8:2::/48"], "fd00::2", vec![]));
+    let best_peer = |rib: &Rib, p: &str| {
+        rib.entry(Family::IPV6_UNICAST, &key(p))
+            .and_then(|e| e.best_path())
+            .map(|p| p.peer)
+    };
+    assert_eq!(best_peer(&rib, "2001:db8:2::/48"), Some(1));
+    to_llgr.take(100);
+    to_plain.take(100);
+    // Peer 1 goes down gracefully, then its restart time runs out under LLGR.
+    rib.peer_down_graceful(1, &[Family::IPV6_UNICAST].into_iter().collect());
+    rib.mark_llgr_stale(1, &[Family::IPV6_UNICAST].into_iter().collect());
+    // NO_LLGR: removed. The others: LLGR_STALE attached, still stale.
+    assert!(
+        rib.entry(Family::IPV6_UNICAST, &key("2001:db8:3::/48"))
+            .is_none_or(|e| e.paths.is_empty())
+    );
+    let e = rib
+        .entry(Family::IPV6_UNICAST, &key("2001:db8:1::/48"))
+        .unwrap();
+    assert!(e.paths[0].stale && e.paths[0].attrs.communities().contains(&LLGR_STALE));
+    // A long-lived stale path loses to any other (RFC 9494 §4.1).
+    assert_eq!(best_peer(&rib, "2001:db8:2::/48"), Some(2));
+    // The LLGR peer gets 2001:db8:1::/48 again with LLGR_STALE; the plain peer has it
+    // withdrawn (and 2001:db8:3::/48 too).
+    let plain = routes(&to_plain);
+    assert!(
+        plain.contains(&("2001:db8:1::/48".to_string(), false)),
+        "{plain:?}"
+    );
+    assert!(
+        plain.contains(&("2001:db8:3::/48".to_string(), false)),
+        "{plain:?}"
+    );
+    let llgr = routes(&to_llgr);
+    assert!(
+        llgr.contains(&("2001:db8:1::/48".to_string(), true)),
+        "{llgr:?}"
+    );
+    assert!(
+        llgr.contains(&("2001:db8:3::/48".to_string(), false)),
+        "{llgr:?}"
+    );
+    // Marking again changes nothing; the sweep at the end of the stale time removes them.
+    rib.mark_llgr_stale(1, &[Family::IPV6_UNICAST].into_iter().collect());
+    rib.sweep_stale(1, None);
+    assert_eq!(rib.stale_paths(1), 0);
 }

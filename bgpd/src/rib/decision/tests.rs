@@ -28,6 +28,7 @@ fn peer(id: PeerId, address: &str, remote_as: u32, bgp_id: [u8; 4]) -> PeerInfo 
         add_path_tx: FamilySet::new(),
         extended_nexthop: FamilySet::new(),
         local_address: None,
+        llgr: false,
     }
 }
 

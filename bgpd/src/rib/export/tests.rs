@@ -18,6 +18,7 @@ fn peer(id: u32, asn: u32, rr_client: bool) -> PeerInfo {
             .into_iter()
             .collect(),
         local_address: Some("fd00::100".parse().unwrap()),
+        llgr: false,
     }
 }
 
