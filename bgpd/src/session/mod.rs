@@ -12,6 +12,7 @@ mod supervisor;
 pub mod transport;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use tokio::net::TcpStream;
@@ -91,18 +92,26 @@ impl PeerSettings {
         }
         if let Some(time) = self.graceful_restart {
             // RFC 4724 §3 / RFC 8538 §2: N (we follow the NOTIFICATION extension), R while we
-            // are restarting (the first restart-time seconds of this process), and every
-            // family with F: the only forwarding state sidra owns is the data plane it
-            // programs, which outlives a sidrad restart by design.
+            // are restarting (the first restart-time seconds of this process), and F for
+            // every family unless the forwarding state was lost: the only forwarding state
+            // sidra owns is the data plane it programs, which outlives a sidrad restart by
+            // design and is read back at start; when a data plane backend found nothing to
+            // read back after a restart ([`forwarding_state_lost`]), F is clear while
+            // restarting. (A node without a data plane forwards nothing of its own: F stays.)
             let restarting = process_uptime() < Duration::from_secs(u64::from(time));
             let flags = GR_NOTIFICATION | if restarting { GR_RESTART_STATE } else { 0 };
+            let forwarding = if restarting && FORWARDING_LOST.load(Ordering::Relaxed) {
+                0
+            } else {
+                GR_FORWARDING_STATE
+            };
             caps.push(Capability::GracefulRestart {
                 restart_flags: flags,
                 restart_time: time.min(4095),
                 families: self
                     .families
                     .iter()
-                    .map(|f| (*f, GR_FORWARDING_STATE))
+                    .map(|f| (*f, forwarding))
                     .collect(),
             });
         }
@@ -127,6 +136,18 @@ impl PeerSettings {
 }
 
 static PROCESS_START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Set when the data plane held nothing of a previous run at start (see
+/// [`forwarding_state_lost`]).
+static FORWARDING_LOST: AtomicBool = AtomicBool::new(false);
+
+/// RFC 4724 §3: the data plane backend read nothing back at start, so no forwarding state
+/// survived a restart: the GR capability sent while restarting has the F bit clear (peers
+/// flush our stale routes at once instead of forwarding on them). Called before the peers
+/// start.
+pub fn forwarding_state_lost(lost: bool) {
+    FORWARDING_LOST.store(lost, Ordering::Relaxed);
+}
 
 /// Note the process start (the daemon calls this first thing; later calls change nothing).
 pub fn mark_process_start() {

@@ -244,6 +244,8 @@ async fn run_with<D: Dataplane>(
         bsids.adopt(p.bsid, p.segment_lists.clone());
     }
     let hold = !found.is_empty();
+    // A backend that programs forwarding state and found none: nothing survived (F bit).
+    crate::session::forwarding_state_lost(!hold && config.dataplane.backend != Backend::None);
     if hold {
         info!(
             objects = found.len(),
