@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -22,84 +22,8 @@ use tokio::sync::oneshot;
 use tonic::Code;
 use tonic::transport::Channel;
 
-/// A scratch directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("sidra-api-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A free TCP port on `ip` (bound and released: good enough on a quiet loopback).
-fn free_port(ip: &str) -> u16 {
-    std::net::TcpListener::bind((ip, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A daemon with its API, running until dropped.
-struct Node {
-    socket: PathBuf,
-    stop: Option<oneshot::Sender<()>>,
-    api: Option<ApiServer>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Node {
-    async fn start(toml: &str) -> Node {
-        let config = config::load_str(toml).unwrap();
-        let socket = config.api.socket.clone().unwrap();
-        let daemon = Daemon::start(&config).await.unwrap();
-        let reloader = Reloader::new(None, config.clone(), daemon.handle());
-        let api = ApiServer::start(&config.api, daemon.handle(), reloader)
-            .await
-            .unwrap();
-        let (stop, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(daemon.run(async move {
-            let _ = rx.await;
-        }));
-        Node {
-            socket,
-            stop: Some(stop),
-            api: Some(api),
-            task: Some(task),
-        }
-    }
-
-    async fn channel(&self) -> Channel {
-        connect(
-            &Target::Socket(self.socket.clone()),
-            &TlsFiles::default(),
-            Duration::from_secs(5),
-        )
-        .await
-        .unwrap()
-    }
-
-    async fn shutdown(mut self) {
-        if let Some(api) = self.api.take() {
-            api.stop().await;
-        }
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
-        }
-    }
-}
+mod common;
+use common::{Node, TempDir, free_port};
 
 fn config_a(dir: &Path, b_port: u16) -> String {
     format!(

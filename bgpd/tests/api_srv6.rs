@@ -7,100 +7,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use bgpd::api::client::{Target, TlsFiles, connect};
-use bgpd::api::{ApiServer, Reloader};
-use bgpd::config;
-use bgpd::daemon::Daemon;
 use serde_json::Value;
 use sidra_proto::v1 as pb;
 use sidra_proto::v1::node_service_client::NodeServiceClient;
 use sidra_proto::v1::rib_service_client::RibServiceClient;
 use sidra_proto::v1::srv6_service_client::Srv6ServiceClient;
-use tokio::sync::oneshot;
 use tonic::Code;
 use tonic::transport::Channel;
 
-/// A scratch directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("sidra-api-srv6-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn free_port(ip: &str) -> u16 {
-    std::net::TcpListener::bind((ip, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A daemon with its API, running until shut down (as in tests/api.rs).
-struct Node {
-    socket: PathBuf,
-    stop: Option<oneshot::Sender<()>>,
-    api: Option<ApiServer>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Node {
-    async fn start(toml: &str) -> Node {
-        let config = config::load_str(toml).unwrap();
-        let socket = config.api.socket.clone().unwrap();
-        let daemon = Daemon::start(&config).await.unwrap();
-        let reloader = Reloader::new(None, config.clone(), daemon.handle());
-        let api = ApiServer::start(&config.api, daemon.handle(), reloader)
-            .await
-            .unwrap();
-        let (stop, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(daemon.run(async move {
-            let _ = rx.await;
-        }));
-        Node {
-            socket,
-            stop: Some(stop),
-            api: Some(api),
-            task: Some(task),
-        }
-    }
-
-    async fn channel(&self) -> Channel {
-        connect(
-            &Target::Socket(self.socket.clone()),
-            &TlsFiles::default(),
-            Duration::from_secs(5),
-        )
-        .await
-        .unwrap()
-    }
-
-    async fn shutdown(mut self) {
-        if let Some(api) = self.api.take() {
-            api.stop().await;
-        }
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
-        }
-    }
-}
+mod common;
+use common::{Node, TempDir, free_port};
 
 /// Poll (every 100 ms, at most `secs`) until `f` holds.
 async fn wait_for<F, Fut>(secs: u64, what: &str, mut f: F)

@@ -13,9 +13,27 @@ use bgpd::daemon::Daemon;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
+/// A scratch directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("sidra-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A running daemon and its API server.
 pub struct Node {
-    socket: PathBuf,
+    pub socket: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     api: Option<ApiServer>,
     task: Option<tokio::task::JoinHandle<()>>,
