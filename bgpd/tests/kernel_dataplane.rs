@@ -612,3 +612,160 @@ fn pods_ping_over_srv6() {
         "{text}"
     );
 }
+
+/// The ids of sidra's nexthops, and the nexthop each IPv4 steering route points at.
+fn nhids(ns: &Netns) -> (BTreeSet<String>, Vec<String>) {
+    let nhs = ns.ip(&["nexthop", "show", "proto", "99"]);
+    let ids = nhs
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
+        .collect();
+    let routes = ns.ip(&["-4", "route", "show", "proto", "99"]);
+    let used = routes
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            w.find(|x| *x == "nhid")?;
+            w.next().map(str::to_string)
+        })
+        .collect();
+    (ids, used)
+}
+
+/// A policy change is one change, replaces the policy's nexthop in place, and every route
+/// steered into it follows; a restarted backend reads the exact state back.
+#[test]
+fn policy_change_moves_all_steering_at_once() {
+    let ns = node_with_link();
+    let mut s = DataplaneState::default();
+    s.add_underlay(UnderlayRoute {
+        prefix: "fc00::/16".parse().unwrap(),
+        via: a6("fd00::2"),
+    });
+    let (b1, b2) = ("fc00:1:b::1", "fc00:1:b::2");
+    s.add_policy(Policy {
+        bsid: a6(b1),
+        segment_lists: vec![list(&["fc00:2::4"], 1)],
+    });
+    s.add_policy(Policy {
+        bsid: a6(b2),
+        segment_lists: vec![list(&["fc00:3::4"], 2), list(&["fc00:4::4"], 5)],
+    });
+    for i in 0..200 {
+        let b = if i % 2 == 0 { b1 } else { b2 };
+        s.add_steering(steer(&format!("10.8.{}.{}/32", i / 100, i % 100), 254, b));
+    }
+    let w = s.clone();
+    ns.block_on(move || async move {
+        let mut dp = open(true);
+        let have = dp.read().await.unwrap();
+        let changes = diff(&have, &w, opts(&dp));
+        apply_ok(&mut dp, &changes).await;
+        assert_eq!(dp.read().await.unwrap(), w);
+    });
+    let (ids_before, used_before) = nhids(&ns);
+    // Policy 1 (one list) and policy 2 (a group) change their segments and weights: only
+    // the two policies are changed.
+    let mut s2 = s.clone();
+    s2.add_policy(Policy {
+        bsid: a6(b1),
+        segment_lists: vec![list(&["fc00:5::4"], 1)],
+    });
+    s2.add_policy(Policy {
+        bsid: a6(b2),
+        segment_lists: vec![list(&["fc00:6::4"], 1), list(&["fc00:4::4"], 7)],
+    });
+    let w2 = s2.clone();
+    ns.block_on(move || async move {
+        let mut dp = open(true);
+        let have = dp.read().await.unwrap();
+        let changes = diff(&have, &w2, opts(&dp));
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert!(
+            changes
+                .iter()
+                .all(|c| matches!(c, Change::ModPolicy { .. })),
+            "{changes:?}"
+        );
+        apply_ok(&mut dp, &changes).await;
+        assert_eq!(dp.read().await.unwrap(), w2);
+    });
+    let (ids_after, used_after) = nhids(&ns);
+    assert_eq!(ids_before, ids_after, "replaced in place");
+    assert_eq!(used_before, used_after, "the routes were not touched");
+    let routes = ns.ip(&["-4", "route", "show", "proto", "99"]);
+    assert_eq!(
+        routes.matches("segs 1 [ fc00:5::4 ]").count(),
+        100,
+        "{routes}"
+    );
+    assert!(!routes.contains("fc00:2::4"), "{routes}");
+    assert_eq!(
+        routes.matches("segs 1 [ fc00:6::4 ]").count(),
+        100,
+        "{routes}"
+    );
+    assert_eq!(routes.matches("weight 7").count(), 100, "{routes}");
+
+    // One list becomes two (and two become one): new objects, the routes moved to them,
+    // nothing of the old ones left; a restarted backend reads exactly that back.
+    let mut s3 = s2.clone();
+    s3.add_policy(Policy {
+        bsid: a6(b1),
+        segment_lists: vec![list(&["fc00:5::4"], 1), list(&["fc00:7::4"], 3)],
+    });
+    s3.add_policy(Policy {
+        bsid: a6(b2),
+        segment_lists: vec![list(&["fc00:8::4"], 1)],
+    });
+    let w3 = s3.clone();
+    ns.block_on(move || async move {
+        let mut dp = open(true);
+        let have = dp.read().await.unwrap();
+        let changes = diff(&have, &w3, opts(&dp));
+        apply_ok(&mut dp, &changes).await;
+        let mut dp = open(true);
+        let got = dp.read().await.unwrap();
+        assert_eq!(got, w3);
+        assert!(diff(&got, &w3, opts(&dp)).is_empty());
+    });
+    let (ids, used) = nhids(&ns);
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    assert_eq!(used.len(), 200);
+    assert!(used.iter().all(|u| ids.contains(u)), "{used:?} {ids:?}");
+    let routes = ns.ip(&["-4", "route", "show", "proto", "99"]);
+    assert_eq!(
+        routes.matches("segs 1 [ fc00:8::4 ]").count(),
+        100,
+        "{routes}"
+    );
+    assert_eq!(
+        routes.matches("segs 1 [ fc00:7::4 ]").count(),
+        100,
+        "{routes}"
+    );
+}
+
+/// State of the per-route mode (an older sidra) is taken over: the routes are moved to
+/// nexthops and the End.B6.Encaps routes go.
+#[test]
+fn per_route_state_is_taken_over() {
+    let ns = node_with_link();
+    let want = desired();
+    let w = want.clone();
+    ns.block_on(move || async move {
+        let mut dp = open(false);
+        let have = dp.read().await.unwrap();
+        let changes = diff(&have, &w, opts(&dp));
+        apply_ok(&mut dp, &changes).await;
+        let mut dp = open(true);
+        let have = dp.read().await.unwrap();
+        assert!(have.policies.is_empty(), "{have:?}");
+        let changes = diff(&have, &w, opts(&dp));
+        apply_ok(&mut dp, &changes).await;
+        let got = dp.read().await.unwrap();
+        assert_eq!(got, w);
+    });
+    let (v4, v6) = our_routes(&ns);
+    check_nexthop_routes(&ns, &v4, &v6);
+}
