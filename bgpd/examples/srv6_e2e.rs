@@ -18,13 +18,15 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage};
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol,
+};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
 const SIDS: usize = 1000;
 const ASN: u32 = 65001;
-const TIMEOUT: Duration = Duration::from_secs(120);
+const TIMEOUT: Duration = Duration::from_secs(60);
 
 type Res<T> = Result<T, String>;
 
@@ -56,7 +58,9 @@ impl Drop for Lab {
         for ns in [&self.node, &self.inj] {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if std::env::var_os("E2E_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -148,7 +152,10 @@ impl Lab {
             .arg(sidrad)
             .arg("--config")
             .arg(&cfg)
-            .args(["--log", "warn"])
+            .args([
+                "--log",
+                std::env::var("E2E_LOG").as_deref().unwrap_or("warn"),
+            ])
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)
@@ -327,6 +334,9 @@ impl Counter {
         sock.bind_auto().map_err(|e| e.to_string())?;
         sock.connect(&SocketAddr::new(0, 0))
             .map_err(|e| e.to_string())?;
+        socket2::SockRef::from(&sock)
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
         sock.set_netlink_get_strict_chk(true)
             .map_err(|e| e.to_string())?;
         Ok(Counter {
@@ -349,8 +359,9 @@ impl Counter {
         Ok(self.seq)
     }
 
-    /// The messages of one reply: (type, protocol byte of an rtmsg); stops at DONE/ERROR.
-    fn replies(&mut self, seq: u32, mut each: impl FnMut(u16, &[u8])) -> Res<()> {
+    /// The messages of one reply (type, payload): until DONE or ERROR, or the first one if
+    /// not a dump.
+    fn replies(&mut self, seq: u32, dump: bool, mut each: impl FnMut(u16, &[u8])) -> Res<()> {
         for _ in 0..1_000_000 {
             self.buf.clear();
             self.sock
@@ -370,6 +381,9 @@ impl Counter {
                         return Ok(());
                     }
                     each(kind, &b[16..len]);
+                    if !dump {
+                        return Ok(());
+                    }
                 }
                 off += (len + 3) & !3;
             }
@@ -381,12 +395,14 @@ impl Counter {
         let mut m = RouteMessage::default();
         m.header.address_family = AddressFamily::Inet;
         m.header.destination_prefix_length = 32;
+        // The route as in the FIB (with its protocol), not the lookup's result.
+        m.header.flags = RouteFlags::FibMatch;
         m.attributes
             .push(RouteAttribute::Destination(RouteAddress::Inet(p)));
         let seq = self.send(m, 0)?;
         let mut ours = false;
         // rtmsg: family, dst_len, src_len, tos, table, protocol, ...
-        self.replies(seq, |kind, body| {
+        self.replies(seq, false, |kind, body| {
             ours |= kind == 24 && body.get(5) == Some(&99)
         })?;
         Ok(ours)
@@ -398,7 +414,7 @@ impl Counter {
         m.header.protocol = RouteProtocol::from(99);
         let seq = self.send(m, NLM_F_DUMP)?;
         let mut n = 0;
-        self.replies(seq, |kind, body| {
+        self.replies(seq, true, |kind, body| {
             if kind == 24 && body.get(5) == Some(&99) {
                 n += 1;
             }
