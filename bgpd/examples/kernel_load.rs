@@ -1,5 +1,6 @@
 //! Load benchmark of the kernel backend: program N IPv4 /32 steering routes (over 1000
-//! policies) in a fresh network namespace, then remove them, and print the times.
+//! policies) in a fresh network namespace, change every policy, then remove them, and print
+//! the times; with nexthop objects and in the per-route mode.
 //!
 //! `cargo run --release -p bgpd --example kernel_load -- [N...]` (root; default 10000 100000).
 
@@ -28,7 +29,7 @@ fn ip(ns: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
-fn state(n: u32) -> DataplaneState {
+fn state(n: u32, seg_base: u16) -> DataplaneState {
     let mut s = DataplaneState::default();
     s.add_underlay(UnderlayRoute {
         prefix: "fc00:2::/32".parse().unwrap_or_else(|_| unreachable!()),
@@ -38,7 +39,7 @@ fn state(n: u32) -> DataplaneState {
         s.add_policy(Policy {
             bsid: Ipv6Addr::new(0xfc00, 1, 0xb, 0, 0, 0, 0, p as u16 + 1),
             segment_lists: vec![SegmentList {
-                segments: vec![Ipv6Addr::new(0xfc00, 2, p as u16, 0, 0, 0, 0, 0x4)],
+                segments: vec![Ipv6Addr::new(0xfc00, 2, p as u16, seg_base, 0, 0, 0, 0x4)],
                 weight: 1,
             }],
         });
@@ -55,13 +56,34 @@ fn state(n: u32) -> DataplaneState {
 }
 
 async fn run(sizes: &[u32]) -> Result<(), String> {
+    for nexthops in [true, false] {
+        let o = KernelOptions::default();
+        let dp = if nexthops {
+            KernelDataplane::new(o)
+        } else {
+            KernelDataplane::new_per_route(o)
+        }
+        .map_err(|e| e.to_string())?;
+        println!(
+            "{}:",
+            if nexthops {
+                "nexthop objects"
+            } else {
+                "per-route encapsulation"
+            }
+        );
+        run_mode(dp, sizes).await?;
+    }
+    Ok(())
+}
+
+async fn run_mode(mut dp: KernelDataplane, sizes: &[u32]) -> Result<(), String> {
     let opts = DiffOptions {
         keep_extra: false,
-        inline_policies: true,
+        inline_policies: dp.capabilities().inline_policies,
     };
-    let mut dp = KernelDataplane::new(KernelOptions::default()).map_err(|e| e.to_string())?;
     for &n in sizes {
-        let want = state(n);
+        let want = state(n, 0);
         let have = dp.read().await.map_err(|e| e.to_string())?;
         let changes = diff(&have, &want, opts);
         let t = Instant::now();
@@ -75,17 +97,29 @@ async fn run(sizes: &[u32]) -> Result<(), String> {
         let got = dp.read().await.map_err(|e| e.to_string())?;
         let read = t.elapsed();
         let again = diff(&got, &want, opts).len();
+        // Every policy gets another segment.
+        let moved = state(n, 1);
+        let changes2 = diff(&got, &moved, opts);
+        let t = Instant::now();
+        let r1 = dp.apply(&changes2).await;
+        let modify = t.elapsed();
+        let got = dp.read().await.map_err(|e| e.to_string())?;
+        let again2 = diff(&got, &moved, opts).len();
         let t = Instant::now();
         let r2 = dp
             .apply(&diff(&got, &DataplaneState::default(), opts))
             .await;
         let remove = t.elapsed();
         println!(
-            "{n} steering routes + {POLICIES} policies: apply {} changes {:.3} s ({failed} failed), \
-             read {:.3} s (diff after: {again}), remove {:.3} s ({} failed)",
+            "  {n} steering routes + {POLICIES} policies: apply {} changes {:.3} s ({failed} failed), \
+             read {:.3} s (diff after: {again}), modify every policy: {} changes {:.3} s ({} failed, \
+             diff after: {again2}), remove {:.3} s ({} failed)",
             changes.len(),
             apply.as_secs_f64(),
             read.as_secs_f64(),
+            changes2.len(),
+            modify.as_secs_f64(),
+            r1.iter().filter(|r| r.is_err()).count(),
             remove.as_secs_f64(),
             r2.iter().filter(|r| r.is_err()).count()
         );

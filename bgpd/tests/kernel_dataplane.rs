@@ -179,10 +179,24 @@ fn desired() -> DataplaneState {
     s
 }
 
-const OPTS: DiffOptions = DiffOptions {
-    keep_extra: false,
-    inline_policies: true,
-};
+/// How to diff for `dp` (the nexthop mode has no inline policies).
+fn opts(dp: &KernelDataplane) -> DiffOptions {
+    DiffOptions {
+        keep_extra: false,
+        inline_policies: dp.capabilities().inline_policies,
+    }
+}
+
+fn open(nexthops: bool) -> KernelDataplane {
+    let o = KernelOptions::default();
+    let dp = if nexthops {
+        KernelDataplane::new(o).unwrap()
+    } else {
+        KernelDataplane::new_per_route(o).unwrap()
+    };
+    assert_eq!(dp.capabilities().inline_policies, !nexthops);
+    dp
+}
 
 async fn apply_ok(dp: &mut KernelDataplane, changes: &[Change]) {
     let r = dp.apply(changes).await;
@@ -211,7 +225,16 @@ fn our_routes(ns: &Netns) -> (String, String) {
 }
 
 #[test]
-fn round_trip_and_removal() {
+fn round_trip_and_removal_nexthops() {
+    round_trip_and_removal(true);
+}
+
+#[test]
+fn round_trip_and_removal_per_route() {
+    round_trip_and_removal(false);
+}
+
+fn round_trip_and_removal(nexthops: bool) {
     let ns = node_with_link();
     // Hand-made routes of other protocols, one to a prefix sidra steers too.
     ns.ip(&[
@@ -236,9 +259,8 @@ fn round_trip_and_removal() {
     let want = desired();
     let w = want.clone();
     ns.block_on(move || async move {
-        let mut dp = KernelDataplane::new(KernelOptions::default()).unwrap();
+        let mut dp = open(nexthops);
         let caps = dp.capabilities();
-        assert!(caps.inline_policies);
         assert!(
             caps.modes.iter().any(|m| m.contains("End.DT6")),
             "{:?}",
@@ -246,15 +268,100 @@ fn round_trip_and_removal() {
         );
         let empty = dp.read().await.unwrap();
         assert!(empty.is_empty(), "{empty:?}");
-        let changes = diff(&empty, &w, OPTS);
+        let changes = diff(&empty, &w, opts(&dp));
         apply_ok(&mut dp, &changes).await;
         let got = dp.read().await.unwrap();
         assert_eq!(got, w);
-        assert!(diff(&got, &w, OPTS).is_empty());
+        assert!(diff(&got, &w, opts(&dp)).is_empty());
     });
     let (v4, v6) = our_routes(&ns);
     let v4_lines: Vec<&str> = v4.lines().filter(|l| !l.starts_with('\t')).collect();
     assert_eq!(v4_lines.len(), 2, "{v4}");
+    if nexthops {
+        check_nexthop_routes(&ns, &v4, &v6);
+    } else {
+        check_per_route_routes(&v4, &v6);
+    }
+    assert!(
+        ns.exec(&["ip", "sr", "tunsrc", "show"])
+            .contains("fc00:1::1")
+    );
+
+    // A new instance (sidra restarted) finds everything, policies with their real BSIDs.
+    let w = want.clone();
+    ns.block_on(move || async move {
+        let mut dp = open(nexthops);
+        let got = dp.read().await.unwrap();
+        let mut w_no_tables = w.clone();
+        w_no_tables.tables.clear();
+        assert_eq!(got, w_no_tables);
+        // Only the (no-op) tables are left to do.
+        let changes = diff(&got, &w, opts(&dp));
+        assert!(
+            changes.iter().all(|c| matches!(c, Change::AddTable(..))),
+            "{changes:?}"
+        );
+        apply_ok(&mut dp, &changes).await;
+
+        // A modified policy replaces its steering routes; End.DT4 outside the main table fails.
+        let mut w2 = w.clone();
+        w2.add_policy(Policy {
+            bsid: a6("fc00:1:b::1"),
+            segment_lists: vec![list(&["fc00:3::6"], 1), list(&["fc00:2::6"], 2)],
+        });
+        w2.add_local_sid(LocalSid {
+            table: 100,
+            ..sid("fc00:1::104", LocalBehavior::EndDt4)
+        });
+        let have = dp.read().await.unwrap();
+        let changes = diff(&have, &w2, opts(&dp));
+        let r = dp.apply(&changes).await;
+        for (c, r) in changes.iter().zip(&r) {
+            match c {
+                Change::AddLocalSid(s) if s.table == 100 && s.behavior == LocalBehavior::EndDt4 => {
+                    let e = r.as_ref().unwrap_err().to_string();
+                    assert!(
+                        e.contains("End.DT4 fc00:1::104") && e.contains("VRF"),
+                        "{e}"
+                    );
+                }
+                _ => assert!(r.is_ok(), "{c:?}: {r:?}"),
+            }
+        }
+        let mut w3 = w2.clone();
+        w3.local_sids.remove(&a6("fc00:1::104"));
+        let got = dp.read().await.unwrap();
+        assert_eq!(got, w3);
+
+        // Remove everything.
+        let changes = diff(&got, &DataplaneState::default(), opts(&dp));
+        apply_ok(&mut dp, &changes).await;
+        let got = dp.read().await.unwrap();
+        assert!(
+            got.local_sids.is_empty()
+                && got.policies.is_empty()
+                && got.steering.is_empty()
+                && got.underlay.is_empty(),
+            "{got:?}"
+        );
+    });
+    let (v4, v6) = our_routes(&ns);
+    assert_eq!(v4.trim(), "", "{v4}");
+    assert_eq!(v6.trim(), "", "{v6}");
+    assert_eq!(ns.ip(&["nexthop", "show", "proto", "99"]).trim(), "");
+    // The hand-made routes are untouched.
+    assert!(
+        ns.ip(&["route", "show", "proto", "static"])
+            .contains("10.9.0.0/24 dev up0")
+    );
+    assert!(
+        ns.ip(&["-6", "route", "show", "proto", "static"])
+            .contains("2001:db8:2::/64 dev up0")
+    );
+}
+
+/// The routes of [`desired`] in the per-route mode.
+fn check_per_route_routes(v4: &str, v6: &str) {
     assert!(
         v4.contains(
             "10.2.0.0/24  encap seg6 mode encap segs 1 [ fc00:2::6 ] via inet6 fd00::2 dev up0"
@@ -278,81 +385,67 @@ fn round_trip_and_removal() {
     }
     let v6_routes = v6.lines().filter(|l| !l.starts_with('\t')).count();
     assert_eq!(v6_routes, 11, "{v6}");
-    assert!(
-        ns.exec(&["ip", "sr", "tunsrc", "show"])
-            .contains("fc00:1::1")
-    );
+}
 
-    // A new instance (sidra restarted) finds everything, policies with their real BSIDs.
-    let w = want.clone();
-    ns.block_on(move || async move {
-        let mut dp = KernelDataplane::new(KernelOptions::default()).unwrap();
-        let got = dp.read().await.unwrap();
-        let mut w_no_tables = w.clone();
-        w_no_tables.tables.clear();
-        assert_eq!(got, w_no_tables);
-        // Only the (no-op) tables are left to do.
-        let changes = diff(&got, &w, OPTS);
-        assert!(
-            changes.iter().all(|c| matches!(c, Change::AddTable(..))),
-            "{changes:?}"
-        );
-        apply_ok(&mut dp, &changes).await;
-
-        // A modified policy replaces its steering routes; End.DT4 outside the main table fails.
-        let mut w2 = w.clone();
-        w2.add_policy(Policy {
-            bsid: a6("fc00:1:b::1"),
-            segment_lists: vec![list(&["fc00:3::6"], 1), list(&["fc00:2::6"], 2)],
-        });
-        w2.add_local_sid(LocalSid {
-            table: 100,
-            ..sid("fc00:1::104", LocalBehavior::EndDt4)
-        });
-        let have = dp.read().await.unwrap();
-        let changes = diff(&have, &w2, OPTS);
-        let r = dp.apply(&changes).await;
-        for (c, r) in changes.iter().zip(&r) {
-            match c {
-                Change::AddLocalSid(s) if s.table == 100 && s.behavior == LocalBehavior::EndDt4 => {
-                    let e = r.as_ref().unwrap_err().to_string();
-                    assert!(
-                        e.contains("End.DT4 fc00:1::104") && e.contains("VRF"),
-                        "{e}"
-                    );
-                }
-                _ => assert!(r.is_ok(), "{c:?}: {r:?}"),
-            }
-        }
-        let mut w3 = w2.clone();
-        w3.local_sids.remove(&a6("fc00:1::104"));
-        let got = dp.read().await.unwrap();
-        assert_eq!(got, w3);
-
-        // Remove everything.
-        let changes = diff(&got, &DataplaneState::default(), OPTS);
-        apply_ok(&mut dp, &changes).await;
-        let got = dp.read().await.unwrap();
-        assert!(
-            got.local_sids.is_empty()
-                && got.policies.is_empty()
-                && got.steering.is_empty()
-                && got.underlay.is_empty(),
-            "{got:?}"
-        );
-    });
-    let (v4, v6) = our_routes(&ns);
-    assert_eq!(v4.trim(), "", "{v4}");
-    assert_eq!(v6.trim(), "", "{v6}");
-    // The hand-made routes are untouched.
+/// The routes and nexthops of [`desired`] with nexthop objects.
+fn check_nexthop_routes(ns: &Netns, v4: &str, v6: &str) {
+    let nhs = ns.ip(&["nexthop", "show", "proto", "99"]);
+    // Policy 1: one nexthop; policy 2: two members and a group (weights 1 and 3).
+    assert_eq!(nhs.lines().count(), 4, "{nhs}");
+    let id_of = |line: &str| line.split_whitespace().nth(1).unwrap().to_string();
+    let group = nhs.lines().find(|l| l.contains(" group ")).unwrap();
+    let p2 = id_of(group);
+    let members: Vec<&str> = group
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .split('/')
+        .collect();
     assert!(
-        ns.ip(&["route", "show", "proto", "static"])
-            .contains("10.9.0.0/24 dev up0")
+        members[0].ends_with(",1") || !members[0].contains(','),
+        "{group}"
     );
-    assert!(
-        ns.ip(&["-6", "route", "show", "proto", "static"])
-            .contains("2001:db8:2::/64 dev up0")
-    );
+    assert!(members[1].ends_with(",3"), "{group}");
+    let p1 = nhs
+        .lines()
+        .filter(|l| l.contains("segs 1 [ fc00:2::6 ] via fd00::2 dev up0"))
+        .map(id_of)
+        .find(|id| {
+            !members
+                .iter()
+                .any(|m| m.split(',').next() == Some(id.as_str()))
+        })
+        .unwrap_or_else(|| panic!("no nexthop of policy 1 in\n{nhs}"));
+    // The kernel shows the nexthop's encapsulation on the route too.
+    for l in [
+        format!("10.2.0.0/24 nhid {p1}  encap seg6 mode encap segs 1 [ fc00:2::6 ] via inet6 fd00::2 dev up0"),
+        format!("10.3.0.0/24 nhid {p2} "),
+        "nexthop  encap seg6 mode encap segs 2 [ fc00:3::7 fc00:2::6 ] via inet6 fd00::3 dev up0 weight 3".to_string(),
+    ] {
+        assert!(v4.contains(&l), "missing {l:?} in\n{v4}");
+    }
+    for l in [
+        format!(
+            "2001:db8:2::/64 nhid {p1}  encap seg6 mode encap segs 1 [ fc00:2::6 ] via fd00::2 dev up0 table main"
+        ),
+        format!(
+            "2001:db8:4::/64 nhid {p1}  encap seg6 mode encap segs 1 [ fc00:2::6 ] via fd00::2 dev up0 table 100"
+        ),
+        format!("2001:db8:3::/64 nhid {p2} table main"),
+        format!("fc00:1:b::1 nhid {p1} "),
+        format!("fc00:1:b::2 nhid {p2} table 381403"),
+        "fc00:1::6  encap seg6local action End.DT6 table main dev up".to_string(),
+        "fc00:1::106  encap seg6local action End.DT6 table 100 dev up".to_string(),
+        "local fc00:1::4 dev lo table local scope global metric 4".to_string(),
+        "local fc00:1::46 dev lo table local scope global metric 46".to_string(),
+        "fc00:2::/48 via fd00::2 dev up0".to_string(),
+        "fc00:3::/48 via fd00::3 dev up0".to_string(),
+    ] {
+        assert!(v6.contains(&l), "missing {l:?} in\n{v6}");
+    }
+    assert!(!v6.contains("End.B6.Encaps"), "{v6}");
+    let v6_routes = v6.lines().filter(|l| !l.starts_with('\t')).count();
+    assert_eq!(v6_routes, 11, "{v6}");
 }
 
 /// Two nodes over an IPv6-only link, each with a pod (IPv4 + IPv6) behind it; each node's
@@ -440,7 +533,8 @@ fn pods_ping_over_srv6() {
         node.block_on(move || async move {
             let mut dp = KernelDataplane::new(KernelOptions::default()).unwrap();
             let have = dp.read().await.unwrap();
-            apply_ok(&mut dp, &diff(&have, &s, OPTS)).await;
+            let changes = diff(&have, &s, opts(&dp));
+            apply_ok(&mut dp, &changes).await;
             assert_eq!(dp.read().await.unwrap(), s);
         });
     }
@@ -517,4 +611,161 @@ fn pods_ping_over_srv6() {
             && text.contains("2001:db8:1::2 > 2001:db8:2::2: [icmp6 sum ok] ICMP6, echo request"),
         "{text}"
     );
+}
+
+/// The ids of sidra's nexthops, and the nexthop each IPv4 steering route points at.
+fn nhids(ns: &Netns) -> (BTreeSet<String>, Vec<String>) {
+    let nhs = ns.ip(&["nexthop", "show", "proto", "99"]);
+    let ids = nhs
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
+        .collect();
+    let routes = ns.ip(&["-4", "route", "show", "proto", "99"]);
+    let used = routes
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            w.find(|x| *x == "nhid")?;
+            w.next().map(str::to_string)
+        })
+        .collect();
+    (ids, used)
+}
+
+/// A policy change is one change, replaces the policy's nexthop in place, and every route
+/// steered into it follows; a restarted backend reads the exact state back.
+#[test]
+fn policy_change_moves_all_steering_at_once() {
+    let ns = node_with_link();
+    let mut s = DataplaneState::default();
+    s.add_underlay(UnderlayRoute {
+        prefix: "fc00::/16".parse().unwrap(),
+        via: a6("fd00::2"),
+    });
+    let (b1, b2) = ("fc00:1:b::1", "fc00:1:b::2");
+    s.add_policy(Policy {
+        bsid: a6(b1),
+        segment_lists: vec![list(&["fc00:2::4"], 1)],
+    });
+    s.add_policy(Policy {
+        bsid: a6(b2),
+        segment_lists: vec![list(&["fc00:3::4"], 2), list(&["fc00:4::4"], 5)],
+    });
+    for i in 0..200 {
+        let b = if i % 2 == 0 { b1 } else { b2 };
+        s.add_steering(steer(&format!("10.8.{}.{}/32", i / 100, i % 100), 254, b));
+    }
+    let w = s.clone();
+    ns.block_on(move || async move {
+        let mut dp = open(true);
+        let have = dp.read().await.unwrap();
+        let changes = diff(&have, &w, opts(&dp));
+        apply_ok(&mut dp, &changes).await;
+        assert_eq!(dp.read().await.unwrap(), w);
+    });
+    let (ids_before, used_before) = nhids(&ns);
+    // Policy 1 (one list) and policy 2 (a group) change their segments and weights: only
+    // the two policies are changed.
+    let mut s2 = s.clone();
+    s2.add_policy(Policy {
+        bsid: a6(b1),
+        segment_lists: vec![list(&["fc00:5::4"], 1)],
+    });
+    s2.add_policy(Policy {
+        bsid: a6(b2),
+        segment_lists: vec![list(&["fc00:6::4"], 1), list(&["fc00:4::4"], 7)],
+    });
+    let w2 = s2.clone();
+    ns.block_on(move || async move {
+        let mut dp = open(true);
+        let have = dp.read().await.unwrap();
+        let changes = diff(&have, &w2, opts(&dp));
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert!(
+            changes
+                .iter()
+                .all(|c| matches!(c, Change::ModPolicy { .. })),
+            "{changes:?}"
+        );
+        apply_ok(&mut dp, &changes).await;
+        assert_eq!(dp.read().await.unwrap(), w2);
+    });
+    let (ids_after, used_after) = nhids(&ns);
+    assert_eq!(ids_before, ids_after, "replaced in place");
+    assert_eq!(used_before, used_after, "the routes were not touched");
+    let routes = ns.ip(&["-4", "route", "show", "proto", "99"]);
+    assert_eq!(
+        routes.matches("segs 1 [ fc00:5::4 ]").count(),
+        100,
+        "{routes}"
+    );
+    assert!(!routes.contains("fc00:2::4"), "{routes}");
+    assert_eq!(
+        routes.matches("segs 1 [ fc00:6::4 ]").count(),
+        100,
+        "{routes}"
+    );
+    assert_eq!(routes.matches("weight 7").count(), 100, "{routes}");
+
+    // One list becomes two (and two become one): new objects, the routes moved to them,
+    // nothing of the old ones left; a restarted backend reads exactly that back.
+    let mut s3 = s2.clone();
+    s3.add_policy(Policy {
+        bsid: a6(b1),
+        segment_lists: vec![list(&["fc00:5::4"], 1), list(&["fc00:7::4"], 3)],
+    });
+    s3.add_policy(Policy {
+        bsid: a6(b2),
+        segment_lists: vec![list(&["fc00:8::4"], 1)],
+    });
+    let w3 = s3.clone();
+    ns.block_on(move || async move {
+        let mut dp = open(true);
+        let have = dp.read().await.unwrap();
+        let changes = diff(&have, &w3, opts(&dp));
+        apply_ok(&mut dp, &changes).await;
+        let mut dp = open(true);
+        let got = dp.read().await.unwrap();
+        assert_eq!(got, w3);
+        assert!(diff(&got, &w3, opts(&dp)).is_empty());
+    });
+    let (ids, used) = nhids(&ns);
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    assert_eq!(used.len(), 200);
+    assert!(used.iter().all(|u| ids.contains(u)), "{used:?} {ids:?}");
+    let routes = ns.ip(&["-4", "route", "show", "proto", "99"]);
+    assert_eq!(
+        routes.matches("segs 1 [ fc00:8::4 ]").count(),
+        100,
+        "{routes}"
+    );
+    assert_eq!(
+        routes.matches("segs 1 [ fc00:7::4 ]").count(),
+        100,
+        "{routes}"
+    );
+}
+
+/// State of the per-route mode (an older sidra) is taken over: the routes are moved to
+/// nexthops and the End.B6.Encaps routes go.
+#[test]
+fn per_route_state_is_taken_over() {
+    let ns = node_with_link();
+    let want = desired();
+    let w = want.clone();
+    ns.block_on(move || async move {
+        let mut dp = open(false);
+        let have = dp.read().await.unwrap();
+        let changes = diff(&have, &w, opts(&dp));
+        apply_ok(&mut dp, &changes).await;
+        let mut dp = open(true);
+        let have = dp.read().await.unwrap();
+        assert!(have.policies.is_empty(), "{have:?}");
+        let changes = diff(&have, &w, opts(&dp));
+        apply_ok(&mut dp, &changes).await;
+        let got = dp.read().await.unwrap();
+        assert_eq!(got, w);
+    });
+    let (v4, v6) = our_routes(&ns);
+    check_nexthop_routes(&ns, &v4, &v6);
 }

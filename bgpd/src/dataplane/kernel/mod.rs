@@ -9,17 +9,24 @@
 //!   local table: a packet to it with an SRH whose segments-left is 0 is decapsulated by the
 //!   kernel's SRH handling and the inner packet re-injected, so it is routed by the main table
 //!   (DT46-like; only table 254 is possible).
-//! * Policies: an `End.B6.Encaps` route at the binding SID (so [`Dataplane::read`] finds the
-//!   policies and their real BSIDs after a restart); if the kernel refuses that action the
-//!   policies are kept in memory only.
-//! * Steering: `encap seg6 mode encap` routes, one nexthop per segment list (weights as
-//!   nexthop weights), pointing where the kernel routes the first segment (IPv6 routes via
-//!   `lo` become reject routes, and IPv6 multipath needs gateways).
+//! * Policies and steering, with nexthop objects (Linux 5.3+; probed at start): each policy
+//!   is a seg6 encap nexthop (or a weighted group of them), recorded by a route at its binding
+//!   SID in a table nothing looks up, and each steering entry a route `PREFIX nhid N` (see
+//!   [`policies`]). The kernel builds the encapsulation once per policy, not once per route,
+//!   and a modified policy is replaced in place: every route steered into it follows.
+//! * Otherwise (per-route mode): policies as `End.B6.Encaps` routes at the binding SID (so
+//!   [`Dataplane::read`] finds the policies and their real BSIDs after a restart; if the
+//!   kernel refuses that action the policies are kept in memory only), and steering as
+//!   `encap seg6 mode encap` routes, one nexthop per segment list (weights as nexthop
+//!   weights), pointing where the kernel routes the first segment (IPv6 routes via `lo`
+//!   become reject routes, and IPv6 multipath needs gateways).
 //! * Encapsulation source: `ip sr tunsrc` (the SEG6 generic netlink family).
 //!
 //! Requests are pipelined (see [`nl`]): 100k routes take a fraction of a second.
 
+mod nexthop;
 mod nl;
+mod policies;
 mod probe;
 mod routes;
 mod tunsrc;
@@ -38,6 +45,7 @@ use super::{
     Capabilities, Change, Dataplane, DataplaneError, DataplaneState, LocalBehavior, LocalSid,
     MAIN_TABLE, Policy, SegmentList,
 };
+use nexthop::Req;
 use nl::{ENETUNREACH, ENOENT, ESRCH, Netlink, NlError, message};
 use probe::{Link, Probe};
 use routes::{Hop, Parsed, SidMode};
@@ -85,8 +93,10 @@ struct Inner {
     /// segment lists).
     steering_bsid: HashMap<(u32, IpNet), Ipv6Addr>,
     /// The policies as applied (their weights when there is one list; all of them when the
-    /// kernel has no End.B6.Encaps).
+    /// kernel has no End.B6.Encaps), per-route mode.
     policies: BTreeMap<Ipv6Addr, Policy>,
+    /// The nexthop mode's state (`None`: per-route mode).
+    nh: Option<policies::NhState>,
 }
 
 fn err(e: impl std::fmt::Display) -> DataplaneError {
@@ -94,8 +104,19 @@ fn err(e: impl std::fmt::Display) -> DataplaneError {
 }
 
 impl KernelDataplane {
-    /// Open the netlink sockets in the current network namespace and probe the kernel.
+    /// Open the netlink sockets in the current network namespace and probe the kernel; use
+    /// nexthop objects if the kernel has them.
     pub fn new(opts: KernelOptions) -> Result<Self, DataplaneError> {
+        Self::open(opts, true)
+    }
+
+    /// As [`KernelDataplane::new`], but with every steering route carrying its own
+    /// encapsulation even if the kernel has nexthop objects (for comparisons and tests).
+    pub fn new_per_route(opts: KernelOptions) -> Result<Self, DataplaneError> {
+        Self::open(opts, false)
+    }
+
+    fn open(opts: KernelOptions, nexthops: bool) -> Result<Self, DataplaneError> {
         let mut nl = Netlink::open(netlink_sys::protocols::NETLINK_ROUTE)
             .map_err(|e| err(format!("cannot open a netlink socket: {e}")))?;
         nl.set_strict_check()
@@ -138,17 +159,34 @@ impl KernelDataplane {
              in table local, no VRF), re-injected into the main table (table 254 only)",
             if vrfs.is_empty() { "none".to_string() } else { vrfs.join(", ") }
         ));
-        if probe.b6_encaps {
-            modes.push("policies as End.B6.Encaps routes at their binding SIDs (read back after a restart)".to_string());
+        let use_nh = nexthops && probe.nexthops.is_ok();
+        if use_nh {
+            modes.push(format!(
+                "policies as seg6 encap nexthop objects (a weighted group for several segment \
+                 lists; ids from {:#x}), recorded by `BSID/128 nhid N` routes in table {}; \
+                 steering as `PREFIX nhid N` routes; protocol {}, metric {}",
+                policies::ID_BASE,
+                routes::BSID_TABLE,
+                opts.protocol,
+                routes::METRIC
+            ));
         } else {
-            modes.push("policies kept in memory (the kernel refused End.B6.Encaps)".to_string());
+            if let (true, Err(e)) = (nexthops, &probe.nexthops) {
+                modes.push(format!("no nexthop objects: {e}"));
+            }
+            if probe.b6_encaps {
+                modes.push("policies as End.B6.Encaps routes at their binding SIDs (read back after a restart)".to_string());
+            } else {
+                modes
+                    .push("policies kept in memory (the kernel refused End.B6.Encaps)".to_string());
+            }
+            modes.push(format!(
+                "steering as `encap seg6 mode encap` routes (one nexthop per segment list, weights as \
+                 nexthop weights) via the route to the first segment; protocol {}, metric {}",
+                opts.protocol,
+                routes::METRIC
+            ));
         }
-        modes.push(format!(
-            "steering as `encap seg6 mode encap` routes (one nexthop per segment list, weights as \
-             nexthop weights) via the route to the first segment; protocol {}, metric {}",
-            opts.protocol,
-            routes::METRIC
-        ));
         let tunsrc = match tunsrc {
             Ok(t) => {
                 modes.push(
@@ -174,11 +212,12 @@ impl KernelDataplane {
             tables: BTreeSet::new(),
             steering_bsid: HashMap::new(),
             policies: BTreeMap::new(),
+            nh: use_nh.then(policies::NhState::default),
         };
         Ok(KernelDataplane {
             inner: Arc::new(Mutex::new(inner)),
             caps: Capabilities {
-                inline_policies: true,
+                inline_policies: !use_nh,
                 modes,
             },
         })
@@ -251,17 +290,17 @@ fn hint(c: &Change, e: &NlError) -> &'static str {
     }
 }
 
-type Msg = NetlinkMessage<RouteNetlinkMessage>;
+type Msg = NetlinkMessage<Req>;
 
 fn new_route(m: RouteMessage) -> Msg {
     message(
-        RouteNetlinkMessage::NewRoute(m),
+        Req::Route(RouteNetlinkMessage::NewRoute(m)),
         NLM_F_CREATE | NLM_F_REPLACE,
     )
 }
 
 fn del_route(m: RouteMessage) -> Msg {
-    message(RouteNetlinkMessage::DelRoute(m), 0)
+    message(Req::Route(RouteNetlinkMessage::DelRoute(m)), 0)
 }
 
 fn same_lists(a: &[SegmentList], b: &[SegmentList]) -> bool {
@@ -282,6 +321,17 @@ impl Inner {
                 .get()
                 .map_err(|e| err(format!("cannot read the encap source: {}", e.describe())))?;
         }
+        let nexthops = match self.nh {
+            Some(_) => self
+                .nl
+                .request(nexthop::dump())
+                .map_err(|e| err(format!("cannot dump the nexthops: {}", e.describe())))?
+                .iter()
+                .filter_map(nexthop::parse)
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut nh_routes = Vec::new();
         let mut steering = Vec::new();
         for v6 in [false, true] {
             let replies = self
@@ -298,7 +348,20 @@ impl Inner {
                 if u8::from(m.header.protocol) != self.proto {
                     continue;
                 }
-                match routes::parse(&m) {
+                let parsed = routes::parse(&m);
+                if self.nh.is_some()
+                    && matches!(
+                        parsed,
+                        Parsed::Policy(_)
+                            | Parsed::Steering { .. }
+                            | Parsed::SteeringNh { .. }
+                            | Parsed::Bsid { .. }
+                    )
+                {
+                    nh_routes.push(parsed);
+                    continue;
+                }
+                match parsed {
                     Parsed::LocalSid(s) => st.add_local_sid(s),
                     Parsed::Policy(mut p) => {
                         if let Some(mem) = self.policies.get(&p.bsid)
@@ -314,11 +377,15 @@ impl Inner {
                         lists,
                     } => steering.push((table, prefix, lists)),
                     Parsed::Underlay(u) => st.add_underlay(u),
-                    Parsed::Other => {
+                    Parsed::Other | Parsed::SteeringNh { .. } | Parsed::Bsid { .. } => {
                         debug!(?m, "a route of sidra's protocol that sidra does not use")
                     }
                 }
             }
+        }
+        if self.nh.is_some() {
+            self.read_nexthops(&mut st, nexthops, nh_routes);
+            return Ok(st);
         }
         if !self.probe.b6_encaps {
             for (b, p) in &self.policies {
@@ -479,28 +546,29 @@ impl Inner {
         // Routes changed since the lookups in `cache` were made.
         let mut dirty = true;
         let mut links: Option<Vec<Link>> = None;
+        let nh_mode = self.nh.is_some();
         for (i, c) in changes.iter().enumerate() {
-            let needs_lookup = matches!(
-                c,
-                Change::SetSteering { .. } | Change::AddPolicy(_) | Change::ModPolicy { .. }
-            ) && (self.probe.b6_encaps
-                || matches!(c, Change::SetSteering { .. }));
+            let needs_lookup = match c {
+                Change::AddPolicy(_) | Change::ModPolicy { .. } => nh_mode || self.probe.b6_encaps,
+                Change::SetSteering { .. } => !nh_mode,
+                _ => false,
+            };
             if needs_lookup && dirty {
                 self.flush(changes, &mut pending, &mut results);
                 cache.clear();
                 dirty = false;
             }
-            let built: Result<Option<Msg>, String> = match c {
+            let built: Result<Vec<Msg>, String> = match c {
                 Change::SetEncapSource(a) => {
                     let r = match self.tunsrc.as_mut() {
                         Some(t) => t.set(*a).map_err(|e| e.describe()),
                         None => Err("the kernel has no SEG6 generic netlink family".to_string()),
                     };
-                    r.map(|()| None)
+                    r.map(|()| Vec::new())
                 }
                 Change::AddTable(t, v6) => {
                     self.tables.insert((*t, *v6));
-                    Ok(None)
+                    Ok(Vec::new())
                 }
                 Change::AddLocalSid(s) | Change::DelLocalSid(s) => {
                     dirty = true;
@@ -511,47 +579,54 @@ impl Inner {
                     let mode = self.sid_mode(s, l);
                     match (c, mode) {
                         (Change::AddLocalSid(_), Ok(mode)) => {
-                            Ok(Some(new_route(routes::local_sid(self.proto, s, mode))))
+                            Ok(vec![new_route(routes::local_sid(self.proto, s, mode))])
                         }
                         (Change::AddLocalSid(_), Err(e)) => Err(e),
                         (_, mode) => {
                             let local = matches!(mode, Ok(SidMode::LocalAddress { .. }))
                                 || (mode.is_err() && s.behavior != LocalBehavior::EndDt6);
-                            Ok(Some(del_route(routes::local_sid_key(self.proto, s, local))))
+                            Ok(vec![del_route(routes::local_sid_key(self.proto, s, local))])
                         }
                     }
                 }
                 Change::AddUnderlay(r) => {
                     dirty = true;
-                    Ok(Some(new_route(routes::underlay(self.proto, r))))
+                    Ok(vec![new_route(routes::underlay(self.proto, r))])
                 }
                 Change::DelUnderlay(r) => {
                     dirty = true;
-                    Ok(Some(del_route(routes::key(
+                    Ok(vec![del_route(routes::key(
                         self.proto,
                         IpNet::V6(r.prefix),
                         MAIN_TABLE,
-                    ))))
+                    ))])
+                }
+                Change::AddPolicy(p) | Change::ModPolicy { new: p, .. } if nh_mode => {
+                    self.nh_set_policy(p, &mut cache)
                 }
                 Change::AddPolicy(p) | Change::ModPolicy { new: p, .. } => {
                     if self.probe.b6_encaps {
                         self.hops(p, &mut cache, true)
                             .and_then(|h| routes::policy(self.proto, p, &h))
-                            .map(|m| Some(new_route(m)))
+                            .map(|m| vec![new_route(m)])
                     } else {
-                        Ok(None)
+                        Ok(Vec::new())
                     }
                 }
+                Change::DelPolicy(p) if nh_mode => self.nh_del_policy(p),
                 Change::DelPolicy(p) => {
                     if self.probe.b6_encaps {
-                        Ok(Some(del_route(routes::key(
+                        Ok(vec![del_route(routes::key(
                             self.proto,
                             IpNet::V6(p.bsid.into()),
                             MAIN_TABLE,
-                        ))))
+                        ))])
                     } else {
-                        Ok(None)
+                        Ok(Vec::new())
                     }
+                }
+                Change::SetSteering { steering, .. } if nh_mode => {
+                    self.nh_steering(steering).map(|m| vec![m])
                 }
                 Change::SetSteering {
                     steering, policy, ..
@@ -559,38 +634,45 @@ impl Inner {
                     let v6 = matches!(steering.prefix, IpNet::V6(_));
                     self.hops(policy, &mut cache, v6)
                         .and_then(|h| routes::steering(self.proto, steering, policy, &h))
-                        .map(|m| Some(new_route(m)))
+                        .map(|m| vec![new_route(m)])
                 }
                 Change::DelSteering(s) => {
-                    Ok(Some(del_route(routes::key(self.proto, s.prefix, s.table))))
+                    self.nh_del_steering(s);
+                    Ok(vec![del_route(routes::key(self.proto, s.prefix, s.table))])
                 }
             };
             match built {
-                Ok(Some(m)) => pending.push((i, m)),
-                Ok(None) => results[i] = Some(Ok(())),
+                Ok(msgs) if msgs.is_empty() => results[i] = Some(Ok(())),
+                Ok(msgs) => pending.extend(msgs.into_iter().map(|m| (i, m))),
                 Err(e) => results[i] = Some(Err(err(format!("{}: {e}", what(c))))),
             }
         }
         self.flush(changes, &mut pending, &mut results);
+        let cleanup = self.nh_cleanup();
+        if !cleanup.is_empty() {
+            // Best effort: what fails is found again by the next read.
+            let _ = self.nl.batch(cleanup);
+        }
         let out: Vec<Result<(), DataplaneError>> = results
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(err("not applied"))))
             .collect();
         for (c, r) in changes.iter().zip(&out) {
-            if r.is_err() {
-                continue;
-            }
-            match c {
-                Change::AddPolicy(p) | Change::ModPolicy { new: p, .. } => {
+            match (c, r.is_ok()) {
+                (Change::AddPolicy(p), false) if nh_mode => self.nh_forget(p.bsid),
+                (_, false) => {}
+                // The nexthop mode keeps its own state.
+                _ if nh_mode => {}
+                (Change::AddPolicy(p) | Change::ModPolicy { new: p, .. }, true) => {
                     self.policies.insert(p.bsid, p.clone());
                 }
-                Change::DelPolicy(p) => {
+                (Change::DelPolicy(p), true) => {
                     self.policies.remove(&p.bsid);
                 }
-                Change::SetSteering { steering: s, .. } => {
+                (Change::SetSteering { steering: s, .. }, true) => {
                     self.steering_bsid.insert(s.key(), s.bsid);
                 }
-                Change::DelSteering(s) => {
+                (Change::DelSteering(s), true) => {
                     self.steering_bsid.remove(&s.key());
                 }
                 _ => {}
@@ -612,6 +694,10 @@ impl Inner {
         let (idx, msgs): (Vec<usize>, Vec<Msg>) = std::mem::take(pending).into_iter().unzip();
         for (i, r) in idx.into_iter().zip(self.nl.batch(msgs)) {
             let c = &changes[i];
+            // A change of several messages: the first failure stands.
+            if matches!(results[i], Some(Err(_))) {
+                continue;
+            }
             results[i] = Some(match r {
                 Ok(()) => Ok(()),
                 // Already gone.

@@ -8,6 +8,13 @@
 //! | End.DT4/46 with a VRF | `SID/128 encap seg6local action End.DT4 vrftable T dev D ...` |
 //! | End.DT4/46 without a VRF | `local SID/128 dev lo table local metric 4 (DT4) / 46 (DT46) proto P` |
 //! | underlay | `PREFIX via GW metric 20 proto P` |
+//!
+//! With nexthop objects (see [`super::nexthop`]):
+//!
+//! | object | route |
+//! |---|---|
+//! | steering | `PREFIX nhid N table T metric 20 proto P` |
+//! | policy's binding SID | `BSID/128 nhid N table 381403 metric 20 proto P` (a table nothing looks up: the record of which nexthop is which policy) |
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -31,6 +38,8 @@ pub(super) const METRIC: u32 = 20;
 pub(super) const METRIC_DT4: u32 = 4;
 pub(super) const METRIC_DT46: u32 = 46;
 pub(super) const LOCAL_TABLE: u32 = 255;
+/// The table of the binding SID records (`0x5d1db`; no rule points at it).
+pub(super) const BSID_TABLE: u32 = 0x0005_d1db;
 
 /// Where an encapsulation route points (the kernel re-routes the outer packet by its new
 /// destination; the nexthop only has to be a valid one).
@@ -201,6 +210,18 @@ pub(super) fn policy(proto: u8, p: &Policy, hops: &[Hop]) -> Result<RouteMessage
     Ok(m)
 }
 
+/// A steering route into nexthop `nhid`.
+pub(super) fn steering_nh(proto: u8, table: u32, prefix: IpNet, nhid: u32) -> RouteMessage {
+    let mut m = base(proto, prefix, table, RouteType::Unicast, METRIC);
+    m.attributes.push(RouteAttribute::NhId(nhid));
+    m
+}
+
+/// The record of a policy's binding SID: a route in [`BSID_TABLE`] to its nexthop.
+pub(super) fn bsid_record(proto: u8, bsid: Ipv6Addr, nhid: u32) -> RouteMessage {
+    steering_nh(proto, BSID_TABLE, host(bsid), nhid)
+}
+
 /// How a local SID is installed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum SidMode {
@@ -326,6 +347,17 @@ pub(super) enum Parsed {
         lists: Vec<SegmentList>,
     },
     Underlay(UnderlayRoute),
+    /// A route to a nexthop object: a steering entry.
+    SteeringNh {
+        table: u32,
+        prefix: IpNet,
+        nhid: u32,
+    },
+    /// A binding SID record (a /128 in [`BSID_TABLE`] to a nexthop object).
+    Bsid {
+        bsid: Ipv6Addr,
+        nhid: u32,
+    },
     /// A route of sidra's protocol that is none of its objects.
     Other,
 }
@@ -500,6 +532,21 @@ pub(super) fn parse(m: &RouteMessage) -> Parsed {
     }
     if m.header.kind != RouteType::Unicast {
         return Parsed::Other;
+    }
+    // Before the encapsulation: the kernel also reports the nexthop's (compat mode).
+    if let Some(nhid) = m.attributes.iter().find_map(|a| match a {
+        RouteAttribute::NhId(n) => Some(*n),
+        _ => None,
+    }) {
+        return match (table, v6_host) {
+            (BSID_TABLE, Some(bsid)) => Parsed::Bsid { bsid, nhid },
+            (BSID_TABLE, None) => Parsed::Other,
+            _ => Parsed::SteeringNh {
+                table,
+                prefix: dst,
+                nhid,
+            },
+        };
     }
     let multipath = m
         .attributes
