@@ -3,8 +3,13 @@
 //! and feed them to `rib::Rib` from one peer, then optionally reflect them to N clients.
 //!
 //! ```text
-//! cargo run --release -p bgpd --example rib_load -- [PREFIXES] [CLIENTS]
+//! cargo run --release -p bgpd --example rib_load -- [PREFIXES] [CLIENTS] [PEERS]
 //! ```
+//! With PEERS > 1, PEERS non-client iBGP peers each send the same PREFIXES with their own
+//! attributes (neighbouring AS per peer, a MED unique per UPDATE, two communities, as the
+//! whole-daemon harness's `v4-KxN` workloads), their UPDATEs interleaved one by one: best-path
+//! contention, every prefix changed PEERS times.
+//!
 //! Prints one JSON line: decode+insert time, reflect time, peak RSS growth per route, attribute
 //! sets. Memory is read from /proc/self/status (VmRSS/VmHWM).
 
@@ -50,7 +55,9 @@ fn peer(id: u32, rr_client: bool) -> PeerInfo {
 }
 
 /// UPDATEs of up to 4096 bytes, 1000 /24s each, one attribute set per 1000 prefixes.
-fn stream(prefixes: u32) -> Vec<Vec<u8>> {
+/// `contention`: `Some(peer)` for the attributes of one of several peers sending the same
+/// prefixes (see the module doc), `None` for the single-peer stream.
+fn stream(prefixes: u32, contention: Option<u32>) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let per = 1000u32;
     let mut i = 0u32;
@@ -62,16 +69,39 @@ fn stream(prefixes: u32) -> Vec<Vec<u8>> {
                 Nlri::new(ipnet::IpNet::V4(ipnet::Ipv4Net::new(a, 24).unwrap()))
             })
             .collect();
-        let u = UpdateMessage {
-            attributes: vec![
+        let msg = i / per;
+        let attributes = match contention {
+            None => vec![
                 PathAttribute::new(AttrValue::Origin(0)),
                 PathAttribute::new(AttrValue::AsPath(AsPath::sequence(vec![
                     65001,
-                    65002 + i / per,
+                    65002 + msg,
                 ]))),
                 PathAttribute::new(AttrValue::NextHop(Ipv4Addr::new(10, 0, 0, 1))),
                 PathAttribute::new(AttrValue::LocalPref(100)),
             ],
+            Some(p) => vec![
+                PathAttribute::new(AttrValue::Origin(0)),
+                PathAttribute::new(AttrValue::AsPath(AsPath::sequence(vec![
+                    64600 + p % 100,
+                    3000 + msg % 1000,
+                ]))),
+                PathAttribute::new(AttrValue::NextHop(Ipv4Addr::new(
+                    10,
+                    1,
+                    (p >> 8) as u8,
+                    p as u8,
+                ))),
+                PathAttribute::new(AttrValue::Med(msg.wrapping_mul(128).wrapping_add(p))),
+                PathAttribute::new(AttrValue::LocalPref(100)),
+                PathAttribute::new(AttrValue::Communities(vec![
+                    (65001 << 16) | 1,
+                    (65001 << 16) | (2 + msg % 97),
+                ])),
+            ],
+        };
+        let u = UpdateMessage {
+            attributes,
             nlri,
             ..Default::default()
         };
@@ -91,8 +121,19 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let clients: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(0);
-    let msgs = stream(prefixes);
-    let bytes: usize = msgs.iter().map(Vec::len).sum();
+    let peers: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
+    // (sending peer id, encoded UPDATE), interleaved UPDATE by UPDATE across the peers.
+    let msgs: Vec<(u32, Vec<u8>)> = if peers == 1 {
+        stream(prefixes, None).into_iter().map(|m| (1, m)).collect()
+    } else {
+        let per_peer: Vec<Vec<Vec<u8>>> = (0..peers).map(|p| stream(prefixes, Some(p))).collect();
+        let n = per_peer.first().map_or(0, Vec::len);
+        (0..n)
+            .flat_map(|i| (0..peers).map(move |p| (i, p)))
+            .map(|(i, p)| (1 + p, per_peer[p as usize][i].clone()))
+            .collect()
+    };
+    let bytes: usize = msgs.iter().map(|(_, m)| m.len()).sum();
     let settings = RibSettings {
         local_as: 65000,
         router_id: Ipv4Addr::new(1, 1, 1, 1),
@@ -100,18 +141,29 @@ fn main() {
         decision: Default::default(),
     };
     let mut rib = Rib::new(settings);
-    rib.peer_up(peer(1, true), Outbox::new(), PeerPolicy::default());
+    // One sender: a client (its routes are reflected to the other clients); several: non-clients.
+    for p in 0..peers {
+        rib.peer_up(
+            peer(1 + p, peers == 1),
+            Outbox::new(),
+            PeerPolicy::default(),
+        );
+    }
     let outboxes: Vec<Arc<Outbox>> = (0..clients).map(|_| Outbox::new()).collect();
     for (k, o) in outboxes.iter().enumerate() {
-        rib.peer_up(peer(2 + k as u32, true), o.clone(), PeerPolicy::default());
+        rib.peer_up(
+            peer(1 + peers + k as u32, true),
+            o.clone(),
+            PeerPolicy::default(),
+        );
         o.take(usize::MAX);
     }
     let rss0 = status_kb("VmRSS:");
     let cx = DecodeContext::default();
     let t0 = Instant::now();
-    for m in &msgs {
+    for (id, m) in &msgs {
         if let Ok(Message::Update(u)) = decode_message(m, &cx) {
-            rib.update(1, &u);
+            rib.update(*id, &u);
         }
     }
     let load = t0.elapsed();
@@ -122,13 +174,14 @@ fn main() {
     let t1 = Instant::now();
     let drained: usize = outboxes.iter().map(|o| o.take(usize::MAX).len()).sum();
     let drain = t1.elapsed();
+    let paths = u64::from(prefixes) * u64::from(peers);
     println!(
-        "{{\"prefixes\":{prefixes},\"clients\":{clients},\"stream_bytes\":{bytes},\"routes\":{routes},\
-\"load_seconds\":{:.3},\"ns_per_route\":{:.0},\"rss_growth_bytes_per_route\":{:.0},\"vm_hwm_kb\":{hwm},\
+        "{{\"prefixes\":{prefixes},\"peers\":{peers},\"clients\":{clients},\"stream_bytes\":{bytes},\"routes\":{routes},\
+\"load_seconds\":{:.3},\"ns_per_path\":{:.0},\"rss_growth_bytes_per_path\":{:.0},\"vm_hwm_kb\":{hwm},\
 \"attribute_sets\":{},\"queued_for_clients\":{queued},\"drained\":{drained},\"drain_seconds\":{:.3}}}",
         load.as_secs_f64(),
-        load.as_nanos() as f64 / f64::from(prefixes.max(1)),
-        (rss1.saturating_sub(rss0) * 1024) as f64 / f64::from(prefixes.max(1)),
+        load.as_nanos() as f64 / paths.max(1) as f64,
+        (rss1.saturating_sub(rss0) * 1024) as f64 / paths.max(1) as f64,
         rib.attribute_sets(),
         drain.as_secs_f64(),
     );

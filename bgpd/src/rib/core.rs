@@ -11,7 +11,6 @@
 //!                                               Outbox::put --> peer task packs UPDATEs
 //! ```
 
-use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -22,6 +21,7 @@ use super::export::{ExportMarks, RibSettings, Source, export_attrs, may_advertis
 use super::outbox::{OutKey, OutState, Outbox};
 use super::path::{AttrInterner, LOCAL_PEER, Path, PathAttrs, PeerId, PeerInfo, is_vpn};
 use super::peer_policy::PeerPolicy;
+use super::{FastMap, FastSet};
 use crate::config::MaxPrefixesAction;
 use crate::packet::attribute::{AttrValue, NextHop, PathAttribute, attr_type};
 use crate::packet::nlri::{Nlri, RouteDistinguisher};
@@ -73,24 +73,24 @@ type AsReceived = (Option<u32>, Arc<PathAttrs>);
 struct PeerSlot {
     info: PeerInfo,
     outbox: Arc<Outbox>,
-    adj_out: HashMap<OutKey, (Option<u32>, Arc<PathAttrs>)>,
+    adj_out: FastMap<OutKey, (Option<u32>, Arc<PathAttrs>)>,
     policy: PeerPolicy,
     /// Routes in the Loc-RIB from this peer, per family (for max-prefix).
-    accepted: HashMap<Family, usize>,
+    accepted: FastMap<Family, usize>,
     /// Families over their limit (warned once per crossing).
-    over_limit: HashSet<Family>,
+    over_limit: FastSet<Family>,
     /// RFC 7911: the path ids sent per prefix to a peer we send ADD-PATH to.
-    addpath_ids: HashMap<(Family, RouteKey), Vec<u32>>,
+    addpath_ids: FastMap<(Family, RouteKey), Vec<u32>>,
     /// Routes received but not used (import policy or loop), for the received count.
-    rejected: HashSet<(Family, RouteKey, u32)>,
+    rejected: FastSet<(Family, RouteKey, u32)>,
     /// `rejected` counted per family (kept with it, so counting never walks the set).
-    rejected_count: HashMap<Family, usize>,
+    rejected_count: FastMap<Family, usize>,
     /// With soft reconfiguration inbound: every route as received, before the import policy.
-    pre_policy: HashMap<(Family, RouteKey, u32), AsReceived>,
+    pre_policy: FastMap<(Family, RouteKey, u32), AsReceived>,
     /// Families whose End-of-RIB the peer sent since it came up (RFC 4724 §2).
     end_of_rib: FamilySet,
     /// `adj_out` counted per family (kept with it, so counting never walks it).
-    advertised: HashMap<Family, usize>,
+    advertised: FastMap<Family, usize>,
 }
 
 impl PeerSlot {
@@ -133,31 +133,84 @@ pub struct RibStats {
 #[derive(Debug, Default)]
 struct Deferral {
     /// Peers whose End-of-RIB we still wait for.
-    waiting: HashSet<PeerId>,
+    waiting: FastSet<PeerId>,
     /// Families whose End-of-RIB each waiting peer has sent.
-    received: HashMap<PeerId, FamilySet>,
+    received: FastMap<PeerId, FamilySet>,
 }
 
 /// Export results of one batch: (best attributes, from, to, family) -> what `to` is sent.
 /// Valid only within a batch (the interner keeps every attribute set alive until `collect`).
-type ExportCache = HashMap<(usize, PeerId, PeerId, Family), Option<Arc<PathAttrs>>>;
+type ExportCache = FastMap<(usize, PeerId, PeerId, Family), Option<Arc<PathAttrs>>>;
 
 pub struct Rib {
     pub settings: RibSettings,
     deferral: Option<Deferral>,
     export_cache: ExportCache,
     local: PeerInfo,
-    peers: HashMap<PeerId, PeerSlot>,
+    peers: FastMap<PeerId, PeerSlot>,
     /// RFC 4724 helper mode: peers that went down gracefully and whose paths are kept stale.
-    stale_peers: HashMap<PeerId, PeerInfo>,
-    tables: HashMap<Family, HashMap<RouteKey, Entry>>,
+    stale_peers: FastMap<PeerId, PeerInfo>,
+    tables: FastMap<Family, FastMap<RouteKey, Entry>>,
     interner: AttrInterner,
     pub stats: RibStats,
     /// The change feed (API WatchRoutes): see `rib::watch`.
     pub watch: super::watch::Feed,
 }
 
-type Changed = HashSet<(Family, RouteKey)>;
+/// The prefixes a batch changed, each with what its best path was before the batch.
+type Changed = FastMap<(Family, RouteKey), Prior>;
+
+/// A changed prefix's best path before the batch. When the decision process picks the very
+/// same path again (same peer, path id, label, staleness and attribute set), what a peer is
+/// sent for the prefix cannot have changed (export is a function of the best path and of the
+/// peers, which a batch does not change), so only ADD-PATH peers, which are sent every path,
+/// are looked at again.
+#[derive(Clone, Debug)]
+enum Prior {
+    /// Not recorded: export to every peer.
+    Unknown,
+    Best(Option<Path>),
+}
+
+/// Record that a prefix changed; `e` is its entry before the change (the first record of a
+/// batch wins).
+fn mark(changed: &mut Changed, f: Family, k: RouteKey, e: Option<&Entry>) {
+    changed
+        .entry((f, k))
+        .or_insert_with(|| Prior::Best(e.and_then(Entry::best_path).cloned()));
+}
+
+/// The same path: same source, identifiers, staleness and (interned) attribute set.
+fn same_path(a: Option<&Path>, b: Option<&Path>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.peer == b.peer
+                && a.path_id == b.path_id
+                && a.label == b.label
+                && a.stale == b.stale
+                && Arc::ptr_eq(&a.attrs, &b.attrs)
+        }
+        _ => false,
+    }
+}
+
+/// Remove the paths `gone` selects from `e`; if there were any, record the prefix in
+/// `changed` (with its best path from before).
+fn remove_where(
+    changed: &mut Changed,
+    f: Family,
+    k: RouteKey,
+    e: &mut Entry,
+    gone: impl Fn(&Path) -> bool,
+) -> bool {
+    if !e.paths.iter().any(&gone) {
+        return false;
+    }
+    mark(changed, f, k, Some(e));
+    e.paths.retain(|p| !gone(p));
+    true
+}
 
 impl Rib {
     pub fn new(settings: RibSettings) -> Rib {
@@ -177,18 +230,18 @@ impl Rib {
         Rib {
             settings,
             local,
-            peers: HashMap::new(),
+            peers: FastMap::default(),
             deferral: None,
-            export_cache: HashMap::new(),
-            stale_peers: HashMap::new(),
-            tables: HashMap::new(),
+            export_cache: FastMap::default(),
+            stale_peers: FastMap::default(),
+            tables: FastMap::default(),
             interner: AttrInterner::default(),
             stats: RibStats::default(),
             watch: Default::default(),
         }
     }
 
-    pub fn table(&self, f: Family) -> Option<&HashMap<RouteKey, Entry>> {
+    pub fn table(&self, f: Family) -> Option<&FastMap<RouteKey, Entry>> {
         self.tables.get(&f)
     }
 
@@ -244,16 +297,16 @@ impl Rib {
             PeerSlot {
                 info,
                 outbox,
-                adj_out: HashMap::new(),
+                adj_out: FastMap::default(),
                 policy,
-                accepted: HashMap::new(),
-                over_limit: HashSet::new(),
-                rejected: HashSet::new(),
-                rejected_count: HashMap::new(),
-                addpath_ids: HashMap::new(),
+                accepted: FastMap::default(),
+                over_limit: FastSet::default(),
+                rejected: FastSet::default(),
+                rejected_count: FastMap::default(),
+                addpath_ids: FastMap::default(),
                 end_of_rib: FamilySet::new(),
-                advertised: HashMap::new(),
-                pre_policy: HashMap::new(),
+                advertised: FastMap::default(),
+                pre_policy: FastMap::default(),
             },
         );
         if self.deferral.is_none() {
@@ -286,11 +339,11 @@ impl Rib {
     /// do not advertise the graceful restart capability) or (b) the Selection_Deferral_Timer
     /// ... has expired." Nothing is advertised meanwhile.
     pub fn defer_selection(&mut self, peers: impl IntoIterator<Item = PeerId>) {
-        let waiting: HashSet<PeerId> = peers.into_iter().collect();
+        let waiting: FastSet<PeerId> = peers.into_iter().collect();
         if !waiting.is_empty() {
             self.deferral = Some(Deferral {
                 waiting,
-                received: HashMap::new(),
+                received: FastMap::default(),
             });
         }
     }
@@ -394,7 +447,7 @@ impl Rib {
             return;
         };
         slot.outbox.clear();
-        let mut changed = Changed::new();
+        let mut changed = Changed::default();
         let mut kept = false;
         for (f, t) in self.tables.iter_mut() {
             let retain = keep.contains(*f);
@@ -406,11 +459,7 @@ impl Rib {
                     }
                     continue;
                 }
-                let before = e.paths.len();
-                e.paths.retain(|p| p.peer != id);
-                if e.paths.len() != before {
-                    changed.insert((*f, *k));
-                }
+                remove_where(&mut changed, *f, *k, e, |p| p.peer == id);
             }
         }
         if kept {
@@ -427,14 +476,16 @@ impl Rib {
     /// to LLGR peers (`export::may_advertise`).
     pub fn mark_llgr_stale(&mut self, id: PeerId, families: &FamilySet) {
         use crate::packet::attribute::community::{LLGR_STALE, NO_LLGR};
-        let mut changed = Changed::new();
+        let mut changed = Changed::default();
         for (f, t) in self.tables.iter_mut() {
             if !families.contains(*f) {
                 continue;
             }
             for (k, e) in t.iter_mut() {
                 let before = e.paths.len();
-                e.paths.retain(|p| !(p.peer == id && p.stale && p.attrs.communities().contains(&NO_LLGR)));
+                e.paths.retain(|p| {
+                    !(p.peer == id && p.stale && p.attrs.communities().contains(&NO_LLGR))
+                });
                 let mut touched = e.paths.len() != before;
                 for p in e.paths.iter_mut().filter(|p| p.peer == id && p.stale) {
                     if p.attrs.decision.llgr_stale {
@@ -443,11 +494,13 @@ impl Rib {
                     let mut list = p.attrs.communities().to_vec();
                     list.push(LLGR_STALE);
                     let attr = PathAttribute::new(AttrValue::Communities(list));
-                    p.attrs = self.interner.intern(p.attrs.with(attr_type::COMMUNITIES, Some(attr)));
+                    p.attrs = self
+                        .interner
+                        .intern(p.attrs.with(attr_type::COMMUNITIES, Some(attr)));
                     touched = true;
                 }
                 if touched {
-                    changed.insert((*f, *k));
+                    changed.insert((*f, *k), Prior::Unknown);
                 }
             }
         }
@@ -458,17 +511,13 @@ impl Rib {
     /// Remove a peer's stale paths: of one family (its End-of-RIB arrived, RFC 4724 §4.2) or
     /// of all families (the restart or stale timer ran out, or the restart was not graceful).
     pub fn sweep_stale(&mut self, id: PeerId, family: Option<Family>) {
-        let mut changed = Changed::new();
+        let mut changed = Changed::default();
         for (f, t) in self.tables.iter_mut() {
             if family.is_some_and(|x| x != *f) {
                 continue;
             }
             for (k, e) in t.iter_mut() {
-                let before = e.paths.len();
-                e.paths.retain(|p| !(p.peer == id && p.stale));
-                if e.paths.len() != before {
-                    changed.insert((*f, *k));
-                }
+                remove_where(&mut changed, *f, *k, e, |p| p.peer == id && p.stale);
             }
         }
         self.reselect(changed);
@@ -483,7 +532,7 @@ impl Rib {
         let Some(from) = self.peers.get(&id).map(|p| p.info.clone()) else {
             return;
         };
-        let mut changed = Changed::new();
+        let mut changed = Changed::default();
         for (f, n) in u.withdrawals() {
             let k = RouteKey::of(n);
             let path_id = n.path_id.unwrap_or(0);
@@ -491,9 +540,7 @@ impl Rib {
                 slot.pre_policy.remove(&(f, k, path_id));
                 slot.unreject((f, k, path_id));
             }
-            if self.remove_path(id, f, &k, path_id) {
-                changed.insert((f, k));
-            }
+            self.remove_path(id, f, &k, path_id, &mut changed);
         }
         let announced = u.announced();
         if !announced.is_empty() {
@@ -501,7 +548,7 @@ impl Rib {
             match self.import_check(&from, &attrs) {
                 Ok(()) => {
                     let pre = self.interner.intern(attrs);
-                    let mut memo = HashMap::new();
+                    let mut memo = FastMap::default();
                     for (f, n) in announced {
                         let (k, path_id, label) = (
                             RouteKey::of(n),
@@ -528,9 +575,7 @@ impl Rib {
                         if let Some(slot) = self.peers.get_mut(&id) {
                             slot.reject((f, k, n.path_id.unwrap_or(0)));
                         }
-                        if self.remove_path(id, f, &k, n.path_id.unwrap_or(0)) {
-                            changed.insert((f, k));
-                        }
+                        self.remove_path(id, f, &k, n.path_id.unwrap_or(0), &mut changed);
                     }
                 }
             }
@@ -543,7 +588,7 @@ impl Rib {
     /// Per up peer: its address, and per family the routes received, accepted (in the Loc-RIB)
     /// and advertised to it. O(peers x families): every count is kept as routes change.
     pub fn peer_counters(&self) -> Vec<PeerCounters> {
-        let sorted = |m: &HashMap<Family, usize>| {
+        let sorted = |m: &FastMap<Family, usize>| {
             let mut v: Vec<(Family, usize)> = m
                 .iter()
                 .map(|(f, n)| (*f, *n))
@@ -568,7 +613,7 @@ impl Rib {
         let Some(slot) = self.peers.get(&id) else {
             return Vec::new();
         };
-        let mut m: HashMap<Family, usize> = slot.accepted.clone();
+        let mut m: FastMap<Family, usize> = slot.accepted.clone();
         for (f, n) in &slot.rejected_count {
             *m.entry(*f).or_default() += n;
         }
@@ -595,7 +640,7 @@ impl Rib {
         path_id: u32,
         label: Option<u32>,
         pre: &Arc<PathAttrs>,
-        memo: &mut HashMap<Family, Option<Arc<PathAttrs>>>,
+        memo: &mut FastMap<Family, Option<Arc<PathAttrs>>>,
         changed: &mut Changed,
     ) {
         let Some(slot) = self.peers.get_mut(&from.id) else {
@@ -648,14 +693,11 @@ impl Rib {
                     attrs,
                     stale: false,
                 };
-                self.insert_path(f, k, path);
-                changed.insert((f, k));
+                self.insert_path(f, k, path, changed);
             }
             None => {
                 self.stats.rejected_by_policy += 1;
-                if self.remove_path(from.id, f, &k, path_id) {
-                    changed.insert((f, k));
-                }
+                self.remove_path(from.id, f, &k, path_id, changed);
             }
         }
     }
@@ -703,7 +745,7 @@ impl Rib {
         slot.policy = policy;
         let soft = slot.policy.soft_reconfiguration_inbound;
         let from = slot.info.clone();
-        let mut changed = Changed::new();
+        let mut changed = Changed::default();
         if soft {
             let mut entries: Vec<_> = slot
                 .pre_policy
@@ -711,7 +753,7 @@ impl Rib {
                 .map(|(k, v)| (*k, v.clone()))
                 .collect();
             entries.sort_by_key(|e| e.0);
-            let mut memo = HashMap::new();
+            let mut memo = FastMap::default();
             for ((f, k, path_id), (label, pre)) in entries {
                 self.import_route(&from, f, k, path_id, label, &pre, &mut memo, &mut changed);
             }
@@ -759,25 +801,20 @@ impl Rib {
             attrs: self.interner.intern(attrs),
             stale: false,
         };
-        self.insert_path(f, k, path);
-        self.reselect([(f, k)].into_iter().collect());
+        let mut changed = Changed::default();
+        self.insert_path(f, k, path, &mut changed);
+        self.reselect(changed);
     }
 
     /// Withdraw one of our own routes.
     pub fn withdraw_local(&mut self, f: Family, n: &Nlri) {
         let k = RouteKey::of(n);
-        let removed = self
-            .tables
-            .get_mut(&f)
-            .and_then(|t| t.get_mut(&k))
-            .map(|e| {
-                let before = e.paths.len();
-                e.paths.retain(|p| p.peer != LOCAL_PEER);
-                before != e.paths.len()
-            })
-            .unwrap_or(false);
-        if removed {
-            self.reselect([(f, k)].into_iter().collect());
+        let mut changed = Changed::default();
+        if let Some(e) = self.tables.get_mut(&f).and_then(|t| t.get_mut(&k)) {
+            remove_where(&mut changed, f, k, e, |p| p.peer == LOCAL_PEER);
+        }
+        if !changed.is_empty() {
+            self.reselect(changed);
         }
     }
 
@@ -805,10 +842,11 @@ impl Rib {
         Ok(())
     }
 
-    /// Insert or replace a path (same peer and path id).
-    fn insert_path(&mut self, f: Family, k: RouteKey, path: Path) {
+    /// Insert or replace a path (same peer and path id), recording the prefix in `changed`.
+    fn insert_path(&mut self, f: Family, k: RouteKey, path: Path, changed: &mut Changed) {
         let peer = path.peer;
         let e = self.tables.entry(f).or_default().entry(k).or_default();
+        mark(changed, f, k, Some(e));
         let fresh = match e
             .paths
             .iter_mut()
@@ -829,7 +867,15 @@ impl Rib {
         }
     }
 
-    fn remove_path(&mut self, id: PeerId, f: Family, k: &RouteKey, path_id: u32) -> bool {
+    /// Remove a path; if it was there, record the prefix in `changed`.
+    fn remove_path(
+        &mut self,
+        id: PeerId,
+        f: Family,
+        k: &RouteKey,
+        path_id: u32,
+        changed: &mut Changed,
+    ) -> bool {
         let Some(e) = self.tables.get_mut(&f).and_then(|t| t.get_mut(k)) else {
             return false;
         };
@@ -840,6 +886,7 @@ impl Rib {
         else {
             return false;
         };
+        mark(changed, f, *k, Some(e));
         let stale = e.paths.remove(i).stale;
         if !stale && let Some(slot) = self.peers.get_mut(&id) {
             let n = slot.accepted.entry(f).or_default();
@@ -851,9 +898,16 @@ impl Rib {
     /// Run the decision process for every changed prefix and export what changed.
     fn reselect(&mut self, changed: Changed) {
         self.export_cache.clear();
-        let mut touched: HashSet<PeerId> = HashSet::new();
+        let mut touched: FastSet<PeerId> = FastSet::default();
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
-        for (f, k) in changed {
+        // The peers sent every path (ADD-PATH in some family): re-exported on any change.
+        let add_path: Vec<(PeerId, FamilySet)> = self
+            .peers
+            .iter()
+            .filter(|(_, s)| !s.info.add_path_tx.is_empty())
+            .map(|(id, s)| (*id, s.info.add_path_tx.clone()))
+            .collect();
+        for ((f, k), prior) in changed {
             // Select with shared borrows (no copies of the peers' info), then store.
             let Some(e) = self.tables.get(&f).and_then(|t| t.get(&k)) else {
                 continue;
@@ -897,8 +951,21 @@ impl Rib {
                     None => {}
                 }
             }
+            let best = self.entry(f, &k).and_then(|e| e.best_path()).cloned();
+            let unchanged = match &prior {
+                Prior::Best(old) => same_path(old.as_ref(), best.as_ref()),
+                Prior::Unknown => false,
+            };
+            if unchanged {
+                for (id, _) in add_path.iter().filter(|(_, fs)| fs.contains(f)) {
+                    if self.export_best(*id, f, &k, best.as_ref()) {
+                        touched.insert(*id);
+                    }
+                }
+                continue;
+            }
             for id in &ids {
-                if self.export_to(*id, f, &k) {
+                if self.export_best(*id, f, &k, best.as_ref()) {
                     touched.insert(*id);
                 }
             }
@@ -917,6 +984,15 @@ impl Rib {
             return false;
         }
         let best = self.entry(f, k).and_then(|e| e.best_path()).cloned();
+        self.export_best(id, f, k, best.as_ref())
+    }
+
+    /// [`Self::export_to`] with the prefix's best path already looked up (once per prefix,
+    /// not once per peer).
+    fn export_best(&mut self, id: PeerId, f: Family, k: &RouteKey, best: Option<&Path>) -> bool {
+        if self.deferral.is_some() {
+            return false;
+        }
         let Some(slot) = self.peers.get(&id) else {
             return false;
         };
@@ -931,13 +1007,12 @@ impl Rib {
             return self.export_all_paths(id, f, k, cacheable);
         }
         let cache_key = best
-            .as_ref()
             .filter(|_| cacheable)
             .map(|p| (Arc::as_ptr(&p.attrs) as usize, p.peer, id, f));
         let cached = cache_key.and_then(|ck| self.export_cache.get(&ck).cloned());
         let desired: OutState = match cached {
-            Some(hit) => best.as_ref().and_then(|p| hit.map(|a| (p.label, a))),
-            None => self.export_fresh(id, f, k, best.as_ref(), cache_key),
+            Some(hit) => best.and_then(|p| hit.map(|a| (p.label, a))),
+            None => self.export_fresh(id, f, k, best, cache_key),
         };
         self.adj_out_put(id, f, k, 0, desired)
     }

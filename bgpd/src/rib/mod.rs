@@ -11,6 +11,11 @@ pub mod task;
 pub mod update_out;
 pub mod watch;
 
+/// The RIB's internal maps and sets: foldhash (seeded per map, several times faster than the
+/// standard SipHash on the short keys used here: prefixes, peer ids, pointers).
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 pub use self::core::{Entry, Rib, RibStats, RouteKey};
 pub use export::RibSettings;
 pub use outbox::{OutItem, OutKey, Outbox};

@@ -3,7 +3,7 @@
 //! distinct routes, never by how slowly the peer reads (RFC 4271 §9.2.1.1 leaves the rate to
 //! the implementation; this is the "MinRouteAdvertisementInterval = 0 with coalescing" model).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use ipnet::IpNet;
@@ -36,7 +36,7 @@ pub enum OutItem {
 
 #[derive(Default)]
 struct Inner {
-    pending: HashMap<OutKey, OutState>,
+    pending: super::FastMap<OutKey, OutState>,
     order: VecDeque<OrderItem>,
 }
 

@@ -4,7 +4,6 @@
 //! one [`PathAttrs`]; identical sets are interned so that a million routes from one peer that
 //! share a few thousand attribute sets hold a few thousand copies, not a million.
 
-use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -196,7 +195,7 @@ pub struct Path {
 /// The attribute sets in use, one copy each.
 #[derive(Default)]
 pub struct AttrInterner {
-    set: HashSet<Arc<PathAttrs>>,
+    set: super::FastSet<Arc<PathAttrs>>,
 }
 
 impl AttrInterner {

@@ -631,3 +631,70 @@ fn long_lived_stale_paths_get_llgr_stale_lose_and_reach_only_llgr_peers() {
     rib.sweep_stale(1, None);
     assert_eq!(rib.stale_paths(1), 0);
 }
+
+/// A change that leaves the best path as it was is sent to ADD-PATH peers only; every other
+/// peer's Adj-RIB-Out stays what a full re-export computes (a re-export queues nothing).
+#[test]
+fn a_change_behind_the_best_path_goes_to_add_path_peers_only() {
+    let mut rib = Rib::new(settings());
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), Outbox::new(), PeerPolicy::default());
+    let (ap_out, plain) = (Outbox::new(), Outbox::new());
+    let mut ap = peer(3, 65000, true);
+    ap.add_path_tx = [Family::IPV6_UNICAST].into_iter().collect();
+    rib.peer_up(ap, ap_out.clone(), PeerPolicy::default());
+    rib.peer_up(peer(4, 65000, true), plain.clone(), PeerPolicy::default());
+    ap_out.take(100);
+    plain.take(100);
+    let med = |m| vec![PathAttribute::new(AttrValue::Med(m))];
+    // Peer 1 (lowest BGP Identifier) wins every tie below.
+    rib.update(1, &announce(&["2001:db8:9::/48"], "fd00::1", vec![]));
+    assert_eq!(routes(&plain), vec![("2001:db8:9::/48".into(), true)]);
+    assert_eq!(ap_out.take(100).len(), 1);
+    rib.update(2, &announce(&["2001:db8:9::/48"], "fd00::2", med(5)));
+    rib.update(2, &announce(&["2001:db8:9::/48"], "fd00::2", med(7)));
+    assert_eq!(routes(&plain), vec![], "the best path did not change");
+    let items = ap_out.take(100);
+    assert_eq!(items.len(), 1, "peer 2's path, coalesced: {items:?}");
+    assert!(matches!(&items[0], OutItem::Route(k, Some((_, a)))
+        if k.path_id == 2 << 16 && a.decision.med == Some(7)));
+    rib.set_policy(4, PeerPolicy::default());
+    assert_eq!(
+        routes(&plain),
+        vec![],
+        "a full re-export finds nothing to send"
+    );
+    // The best path goes: the other one is sent to everyone.
+    rib.update(1, &withdraw(&["2001:db8:9::/48"]));
+    assert_eq!(routes(&plain), vec![("2001:db8:9::/48".into(), true)]);
+    assert_eq!(
+        rib.entry(Family::IPV6_UNICAST, &key("2001:db8:9::/48"))
+            .and_then(|e| e.best_path())
+            .map(|p| p.peer),
+        Some(2)
+    );
+}
+
+/// A graceful-restart peer re-announcing the same route after coming back (with a new BGP
+/// Identifier) is a change of the best path (stale to fresh): it is exported again with the
+/// new ORIGINATOR_ID.
+#[test]
+fn a_stale_best_path_announced_again_is_exported_again() {
+    let mut rib = Rib::new(settings());
+    let o = Outbox::new();
+    rib.peer_up(peer(1, 65000, true), Outbox::new(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), o.clone(), PeerPolicy::default());
+    o.take(100);
+    rib.update(1, &announce(&["2001:db8:a::/48"], "fd00::1", vec![]));
+    assert_eq!(o.take(100).len(), 1);
+    rib.peer_down_graceful(1, &[Family::IPV6_UNICAST].into_iter().collect());
+    assert_eq!(o.take(100).len(), 0, "stale paths are kept and not re-sent");
+    let mut back = peer(1, 65000, true);
+    back.bgp_id = Ipv4Addr::new(10, 0, 0, 99);
+    rib.peer_up(back, Outbox::new(), PeerPolicy::default());
+    rib.update(1, &announce(&["2001:db8:a::/48"], "fd00::1", vec![]));
+    let items = o.take(100);
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(matches!(&items[0], OutItem::Route(_, Some((_, a)))
+        if a.decision.originator_id == Some(Ipv4Addr::new(10, 0, 0, 99))));
+}
