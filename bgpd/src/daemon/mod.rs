@@ -204,15 +204,19 @@ impl Daemon {
             handle: DaemonHandle { tx: ctx, rib, srv6 },
             srv6_task,
         };
-        let mut deferred = Vec::new();
-        for n in &config.neighbors {
-            let id = d.add_neighbor(n.clone());
-            if n.graceful_restart && !n.shutdown {
-                deferred.push(id);
-            }
-        }
         // RFC 4724 §4.1: we restart with the Restart State bit set, so selection waits for the
-        // End-of-RIB of every graceful-restart peer, or the Selection_Deferral_Timer.
+        // End-of-RIB of every graceful-restart peer, or the Selection_Deferral_Timer. The RIB
+        // learns whom to wait for before any peer task runs: a session that comes up at once
+        // may already tell it not to wait for that peer (ExpectEndOfRib), which must not come
+        // first. (Peers get their ids in configuration order from `next_peer_id`.)
+        let first = d.next_peer_id;
+        let deferred: Vec<PeerId> = config
+            .neighbors
+            .iter()
+            .zip(first..)
+            .filter(|(n, _)| n.graceful_restart && !n.shutdown)
+            .map(|(_, id)| id)
+            .collect();
         if !deferred.is_empty() {
             d.rib.send(RibInput::DeferSelection(deferred)).await;
             let rib = d.rib.clone();
@@ -220,6 +224,10 @@ impl Daemon {
                 tokio::time::sleep(SELECTION_DEFERRAL_TIME).await;
                 rib.send(RibInput::DeferralExpired).await;
             });
+        }
+        for (n, want) in config.neighbors.iter().zip(first..) {
+            let id = d.add_neighbor(n.clone());
+            debug_assert_eq!(id, want, "peer ids are handed out in configuration order");
         }
         Ok(d)
     }
