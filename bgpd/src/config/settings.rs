@@ -94,9 +94,7 @@ impl Settings {
             "graceful_restart" => self.graceful_restart = node.boolean(e),
             "restart_time" => self.restart_time = node.int(e).and_then(|f| range(f, 1, 4095, e)),
             "long_lived_stale_time" => {
-                self.long_lived_stale_time = node
-                    .int(e)
-                    .and_then(|f| range(f, 0, 16_777_215, e))
+                self.long_lived_stale_time = node.int(e).and_then(|f| range(f, 0, 16_777_215, e))
             }
             "advertisement_interval" => {
                 self.advertisement_interval = node.int(e).and_then(|f| range(f, 0, 600, e))

@@ -108,11 +108,7 @@ impl PeerSettings {
             caps.push(Capability::GracefulRestart {
                 restart_flags: flags,
                 restart_time: time.min(4095),
-                families: self
-                    .families
-                    .iter()
-                    .map(|f| (*f, forwarding))
-                    .collect(),
+                families: self.families.iter().map(|f| (*f, forwarding)).collect(),
             });
         }
         // RFC 9494 §3: the LLGR capability, only beside the GR capability; no F bit (what a

@@ -88,10 +88,14 @@ struct GracefulRestartHelper {
 
 impl GracefulRestartHelper {
     fn deadline(&self) -> Option<Instant> {
-        [self.restart_deadline, self.stale_deadline, self.llgr_deadline]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.restart_deadline,
+            self.stale_deadline,
+            self.llgr_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }
 
