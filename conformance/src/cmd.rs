@@ -115,8 +115,12 @@ pub fn describe(cmd: &Command) -> String {
     s
 }
 
-/// Run `cmd` to completion within `timeout`; its stdout on success (exit status 0).
-pub fn run_timeout(cmd: &mut Command, timeout: Duration) -> Result<String> {
+/// Run `cmd` to completion within `timeout` (killed, by its own `Child`, after it): its exit
+/// status, stdout and stderr.
+pub fn output_timeout(
+    cmd: &mut Command,
+    timeout: Duration,
+) -> Result<(std::process::ExitStatus, String, String)> {
     let text = describe(cmd);
     let mut child = cmd
         .stdin(Stdio::null())
@@ -153,16 +157,26 @@ pub fn run_timeout(cmd: &mut Command, timeout: Duration) -> Result<String> {
             Ok(None) => {
                 let _ = child.kill();
                 let _ = child.wait();
+                let stderr = err.join().unwrap_or_default();
                 return Err(Error::Command {
                     cmd: text,
-                    detail: format!("no answer in {timeout:?}"),
+                    detail: format!("no answer in {timeout:?}: {}", stderr.trim()),
                 });
             }
             Err(e) => return Err(Error::io(format!("waiting for `{text}`"))(e)),
         }
     };
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
+    Ok((
+        status,
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    ))
+}
+
+/// Run `cmd` to completion within `timeout`; its stdout on success (exit status 0).
+pub fn run_timeout(cmd: &mut Command, timeout: Duration) -> Result<String> {
+    let text = describe(cmd);
+    let (status, stdout, stderr) = output_timeout(cmd, timeout)?;
     if status.success() {
         Ok(stdout)
     } else {

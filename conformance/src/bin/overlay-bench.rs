@@ -28,10 +28,9 @@
 //! root, iproute2, FRR, iperf3, tcpdump, iputils-ping, and `SIDRAD` pointing at sidrad.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -464,61 +463,6 @@ impl Bed {
     }
 }
 
-/// Run `cmd` for at most `timeout`: (exited successfully, stdout, stderr). Killed (by its own
-/// `Child`, so by PID) on timeout.
-fn run_output(c: &mut Command, timeout: Duration) -> conformance::Result<(bool, String, String)> {
-    let text = cmd::describe(c);
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(io_err(format!("starting `{text}`")))?;
-    let reader = |r: Option<Box<dyn Read + Send>>| {
-        thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut r) = r {
-                let _ = r.read_to_end(&mut buf);
-            }
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    };
-    let out = reader(
-        child
-            .stdout
-            .take()
-            .map(|r| Box::new(r) as Box<dyn Read + Send>),
-    );
-    let err = reader(
-        child
-            .stderr
-            .take()
-            .map(|r| Box::new(r) as Box<dyn Read + Send>),
-    );
-    let start = Instant::now();
-    let ok = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status.success(),
-            Ok(None) if start.elapsed() < timeout => thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let stderr = err.join().unwrap_or_default();
-                return Err(Error::Command {
-                    cmd: text,
-                    detail: format!("killed after {timeout:?}: {}", stderr.trim()),
-                });
-            }
-            Err(e) => return Err(io_err(format!("waiting for `{text}`"))(e)),
-        }
-    };
-    Ok((
-        ok,
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default(),
-    ))
-}
-
 /// A one-off iperf3 server in `ns`, stopped by PID when dropped.
 fn iperf_server(ns: &str, log: &Path) -> conformance::Result<Daemon> {
     let program = cmd::find(IPERF3)?;
@@ -567,8 +511,8 @@ fn iperf(
     if let Some((size, rate)) = udp {
         c.args(["-u", "-l", &size.to_string(), "-b", rate]);
     }
-    let (_, out, err) =
-        run_output(&mut c, Duration::from_secs(u64::from(secs) + 20)).map_err(|e| e.to_string())?;
+    let (_, out, err) = cmd::output_timeout(&mut c, Duration::from_secs(u64::from(secs) + 20))
+        .map_err(|e| e.to_string())?;
     if out.trim().is_empty() {
         return Err(format!("iperf3 printed nothing: {}", err.trim()));
     }
@@ -582,8 +526,9 @@ fn ping(client: &str, dst: IpAddr, count: u32) -> Result<PingResult, String> {
         c.arg("-6");
     }
     c.arg(dst.to_string());
-    let (_, out, err) = run_output(&mut c, Duration::from_secs(u64::from(count) / 50 + 10))
-        .map_err(|e| e.to_string())?;
+    let (_, out, err) =
+        cmd::output_timeout(&mut c, Duration::from_secs(u64::from(count) / 50 + 10))
+            .map_err(|e| e.to_string())?;
     let r = parse_ping(&out);
     if r.received == 0 {
         return Err(format!("no ping reply: {} {}", out.trim(), err.trim()));
