@@ -185,6 +185,9 @@ backend = "none"
                 &[peer, "family=\"ipv4-unicast\""],
             ) == Some(1.0)
             && value(&text, "sidra_dataplane_in_sync", &[]) == Some(1.0)
+            // In sync may first mean "with the empty state published before the service's
+            // SIDs": wait until the SIDs were programmed too.
+            && text.contains("sidra_dataplane_operations_total{")
     });
 
     // Every documented metric, with its type.

@@ -80,8 +80,8 @@ async fn routes_from_b(n: &Node) -> usize {
         .rib
         .query(|rib| {
             rib.table(Family::IPV4_UNICAST).map_or(0, |t| {
-                t.keys()
-                    .filter(|k| k.prefix.to_string() == "10.2.0.0/24")
+                t.iter()
+                    .filter(|(k, _)| k.prefix.to_string() == "10.2.0.0/24")
                     .count()
             })
         })

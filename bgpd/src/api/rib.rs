@@ -199,20 +199,22 @@ impl RibService for Routes {
                     .iter()
                     .filter(|(k, _)| wanted(k))
                     .filter_map(|(k, e)| {
-                        let sel = e.best.as_ref();
+                        // The best path is the entry's first, the multipath set its first n.
+                        let chosen = e.best_path().is_some();
+                        let n_multi = e.multipath_others().len() + usize::from(chosen);
                         let mut paths: Vec<(Path, Option<IpAddr>, bool, bool)> = e
-                            .paths
+                            .paths()
                             .iter()
                             .enumerate()
-                            .filter(|(i, _)| all || sel.is_some_and(|s| s.best == *i))
+                            .filter(|(i, _)| all || (chosen && *i == 0))
                             .filter(|(_, p)| match from {
                                 From::Any => true,
                                 From::Local => p.peer == LOCAL_PEER,
                                 From::Neighbor(a) => watch::neighbor_of(rib, p) == Some(a),
                             })
                             .map(|(i, p)| {
-                                let best = sel.is_some_and(|s| s.best == i);
-                                let multi = sel.is_some_and(|s| s.multipath.contains(&i));
+                                let best = chosen && i == 0;
+                                let multi = i < n_multi;
                                 (p.clone(), watch::neighbor_of(rib, p), best, multi)
                             })
                             .collect();
@@ -221,9 +223,9 @@ impl RibService for Routes {
                         }
                         paths.sort_by_key(|(_, _, best, _)| !*best);
                         Some(Row {
-                            key: *k,
+                            key: k,
                             paths,
-                            reason: sel.map(|s| s.reason),
+                            reason: e.reason(),
                         })
                     })
                     .collect();

@@ -16,11 +16,14 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use super::decision::{Candidate, Selection, select};
+use super::adj_out::AdjRibOut;
+use super::counts::FamilyCounts;
+use super::decision::{Candidate, select};
 use super::export::{ExportMarks, RibSettings, Source, export_attrs, may_advertise, self_next_hop};
 use super::outbox::{OutKey, OutState, Outbox};
 use super::path::{AttrInterner, LOCAL_PEER, Path, PathAttrs, PeerId, PeerInfo, is_vpn};
 use super::peer_policy::PeerPolicy;
+use super::table::{Entry, Table, Tables};
 use super::{FastMap, FastSet};
 use crate::config::MaxPrefixesAction;
 use crate::packet::attribute::{AttrValue, NextHop, PathAttribute, attr_type};
@@ -53,30 +56,16 @@ pub struct PeerCounters {
     pub advertised: Vec<(Family, usize)>,
 }
 
-/// All paths to one prefix and the current selection.
-#[derive(Clone, Debug, Default)]
-pub struct Entry {
-    pub paths: Vec<Path>,
-    /// Index of the best path in `paths` and of the multipath set.
-    pub best: Option<Selection>,
-}
-
-impl Entry {
-    pub fn best_path(&self) -> Option<&Path> {
-        self.best.as_ref().and_then(|s| self.paths.get(s.best))
-    }
-}
-
 /// A route as received: its label and attributes before the import policy.
 type AsReceived = (Option<u32>, Arc<PathAttrs>);
 
 struct PeerSlot {
     info: PeerInfo,
     outbox: Arc<Outbox>,
-    adj_out: FastMap<OutKey, (Option<u32>, Arc<PathAttrs>)>,
+    adj_out: AdjRibOut,
     policy: PeerPolicy,
     /// Routes in the Loc-RIB from this peer, per family (for max-prefix).
-    accepted: FastMap<Family, usize>,
+    accepted: FamilyCounts,
     /// Families over their limit (warned once per crossing).
     over_limit: FastSet<Family>,
     /// RFC 7911: the path ids sent per prefix to a peer we send ADD-PATH to.
@@ -84,28 +73,63 @@ struct PeerSlot {
     /// Routes received but not used (import policy or loop), for the received count.
     rejected: FastSet<(Family, RouteKey, u32)>,
     /// `rejected` counted per family (kept with it, so counting never walks the set).
-    rejected_count: FastMap<Family, usize>,
+    rejected_count: FamilyCounts,
     /// With soft reconfiguration inbound: every route as received, before the import policy.
     pre_policy: FastMap<(Family, RouteKey, u32), AsReceived>,
     /// Families whose End-of-RIB the peer sent since it came up (RFC 4724 §2).
     end_of_rib: FamilySet,
     /// `adj_out` counted per family (kept with it, so counting never walks it).
-    advertised: FastMap<Family, usize>,
+    advertised: FamilyCounts,
 }
 
 impl PeerSlot {
     fn reject(&mut self, key: (Family, RouteKey, u32)) {
         if self.rejected.insert(key) {
-            *self.rejected_count.entry(key.0).or_default() += 1;
+            self.rejected_count.add(key.0);
         }
     }
 
     fn unreject(&mut self, key: (Family, RouteKey, u32)) {
-        if self.rejected.remove(&key) {
-            let n = self.rejected_count.entry(key.0).or_default();
-            *n = n.saturating_sub(1);
+        // Most peers never have a route rejected: skip the hashing then.
+        if !self.rejected.is_empty() && self.rejected.remove(&key) {
+            self.rejected_count.sub(key.0);
         }
     }
+}
+
+/// One import run (an UPDATE, or a policy change): the peer's policy, and the verdict per
+/// family while the policy does not look at the prefix.
+struct ImportMemo {
+    policy: PeerPolicy,
+    verdicts: Vec<(Family, Option<Arc<PathAttrs>>)>,
+}
+
+impl ImportMemo {
+    fn new(peers: &FastMap<PeerId, PeerSlot>, id: PeerId) -> Self {
+        ImportMemo {
+            policy: peers.get(&id).map(|s| s.policy.clone()).unwrap_or_default(),
+            verdicts: Vec::new(),
+        }
+    }
+}
+
+/// The peer a path came from: ourselves for our own paths and, defensively, for a peer that
+/// is gone. (A function of the fields, not of the `Rib`, so that it can be called while a
+/// table entry is borrowed.)
+fn source_of<'a>(
+    local: &'a PeerInfo,
+    peers: &'a FastMap<PeerId, PeerSlot>,
+    stale: &'a FastMap<PeerId, PeerInfo>,
+    id: PeerId,
+) -> &'a PeerInfo {
+    if id == LOCAL_PEER {
+        return local;
+    }
+    peers
+        .get(&id)
+        .map(|s| &s.info)
+        .or_else(|| stale.get(&id))
+        .unwrap_or(local)
 }
 
 /// Why a path was not taken into the RIB.
@@ -150,15 +174,48 @@ pub struct Rib {
     peers: FastMap<PeerId, PeerSlot>,
     /// RFC 4724 helper mode: peers that went down gracefully and whose paths are kept stale.
     stale_peers: FastMap<PeerId, PeerInfo>,
-    tables: FastMap<Family, FastMap<RouteKey, Entry>>,
+    tables: Tables,
+    /// The number of the last batch of changes (see [`Changed`]).
+    batch: u32,
+    /// The list of the last batch, emptied, for the next (a fresh one per UPDATE cost a page
+    /// fault per few routes).
+    spare: Vec<(Family, RouteKey, Prior)>,
     interner: AttrInterner,
     pub stats: RibStats,
     /// The change feed (API WatchRoutes): see `rib::watch`.
     pub watch: super::watch::Feed,
 }
 
-/// The prefixes a batch changed, each with what its best path was before the batch.
-type Changed = FastMap<(Family, RouteKey), Prior>;
+/// The prefixes a batch changed, each with what its best path was before the batch, in the
+/// order first changed. A prefix is recorded once per batch: its entry remembers the number of
+/// the batch that last recorded it (cheaper than a set of the batch's prefixes).
+struct Changed {
+    batch: u32,
+    list: Vec<(Family, RouteKey, Prior)>,
+}
+
+impl Changed {
+    /// Record that a prefix changed; `e` is its entry before the change (the first record of
+    /// a batch wins).
+    fn mark(&mut self, f: Family, k: RouteKey, e: &mut Entry) {
+        if e.batch() != self.batch {
+            e.set_batch(self.batch);
+            self.list.push((f, k, Prior::Best(e.best_path().cloned())));
+        }
+    }
+
+    /// Record a change whose prior best path is not known (export to every peer).
+    fn mark_unknown(&mut self, f: Family, k: RouteKey, e: &mut Entry) {
+        if e.batch() != self.batch {
+            e.set_batch(self.batch);
+            self.list.push((f, k, Prior::Unknown));
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
 
 /// A changed prefix's best path before the batch. When the decision process picks the very
 /// same path again (same peer, path id, label, staleness and attribute set), what a peer is
@@ -170,14 +227,6 @@ enum Prior {
     /// Not recorded: export to every peer.
     Unknown,
     Best(Option<Path>),
-}
-
-/// Record that a prefix changed; `e` is its entry before the change (the first record of a
-/// batch wins).
-fn mark(changed: &mut Changed, f: Family, k: RouteKey, e: Option<&Entry>) {
-    changed
-        .entry((f, k))
-        .or_insert_with(|| Prior::Best(e.and_then(Entry::best_path).cloned()));
 }
 
 /// The same path: same source, identifiers, staleness and (interned) attribute set.
@@ -204,11 +253,11 @@ fn remove_where(
     e: &mut Entry,
     gone: impl Fn(&Path) -> bool,
 ) -> bool {
-    if !e.paths.iter().any(&gone) {
+    if !e.paths().iter().any(&gone) {
         return false;
     }
-    mark(changed, f, k, Some(e));
-    e.paths.retain(|p| !gone(p));
+    changed.mark(f, k, e);
+    e.retain(|p| !gone(p));
     true
 }
 
@@ -234,19 +283,39 @@ impl Rib {
             deferral: None,
             export_cache: FastMap::default(),
             stale_peers: FastMap::default(),
-            tables: FastMap::default(),
+            tables: Tables::default(),
+            batch: 0,
+            spare: Vec::new(),
             interner: AttrInterner::default(),
             stats: RibStats::default(),
             watch: Default::default(),
         }
     }
 
-    pub fn table(&self, f: Family) -> Option<&FastMap<RouteKey, Entry>> {
-        self.tables.get(&f)
+    pub fn table(&self, f: Family) -> Option<&Table> {
+        self.tables.get(f)
     }
 
     pub fn entry(&self, f: Family, k: &RouteKey) -> Option<&Entry> {
-        self.tables.get(&f)?.get(k)
+        self.tables.get(f)?.get(k)
+    }
+
+    /// A new batch of changes. Batch numbers wrap after 2^32 batches: then every entry's
+    /// record is reset, so an old record can never pass for the new batch's.
+    fn batch(&mut self) -> Changed {
+        self.batch = self.batch.wrapping_add(1);
+        if self.batch == 0 {
+            for (_, t) in self.tables.iter_mut() {
+                for (_, e) in t.iter_mut() {
+                    e.set_batch(0);
+                }
+            }
+            self.batch = 1;
+        }
+        Changed {
+            batch: self.batch,
+            list: std::mem::take(&mut self.spare),
+        }
     }
 
     /// A peer's info: established, or down with stale paths kept (graceful restart).
@@ -263,9 +332,9 @@ impl Rib {
     /// How many stale paths a peer has (RFC 4724 helper mode).
     pub fn stale_paths(&self, id: PeerId) -> usize {
         self.tables
-            .values()
-            .flat_map(|t| t.values())
-            .flat_map(|e| e.paths.iter())
+            .iter()
+            .flat_map(|(_, t)| t.iter())
+            .flat_map(|(_, e)| e.paths().iter())
             .filter(|p| p.peer == id && p.stale)
             .count()
     }
@@ -276,7 +345,7 @@ impl Rib {
 
     /// Routes advertised to a peer (its Adj-RIB-Out).
     /// Every established peer's Adj-RIB-Out keys (for the API and metrics).
-    pub fn adj_out_keys(&self) -> impl Iterator<Item = (&PeerInfo, &OutKey)> + '_ {
+    pub fn adj_out_keys(&self) -> impl Iterator<Item = (&PeerInfo, OutKey)> + '_ {
         self.peers
             .values()
             .flat_map(|p| p.adj_out.keys().map(move |k| (&p.info, k)))
@@ -297,15 +366,15 @@ impl Rib {
             PeerSlot {
                 info,
                 outbox,
-                adj_out: FastMap::default(),
+                adj_out: AdjRibOut::default(),
                 policy,
-                accepted: FastMap::default(),
+                accepted: FamilyCounts::default(),
                 over_limit: FastSet::default(),
                 rejected: FastSet::default(),
-                rejected_count: FastMap::default(),
+                rejected_count: FamilyCounts::default(),
                 addpath_ids: FastMap::default(),
                 end_of_rib: FamilySet::new(),
-                advertised: FastMap::default(),
+                advertised: FamilyCounts::default(),
                 pre_policy: FastMap::default(),
             },
         );
@@ -320,7 +389,7 @@ impl Rib {
         let keys: Vec<(Family, RouteKey)> = self
             .tables
             .iter()
-            .flat_map(|(f, t)| t.keys().map(move |k| (*f, *k)))
+            .flat_map(|(f, t)| t.iter().map(move |(k, _)| (f, k)))
             .collect();
         for (f, k) in keys {
             self.export_to(id, f, &k);
@@ -420,12 +489,10 @@ impl Rib {
         if enhanced {
             slot.outbox.refresh_marker(family, true);
         }
-        let mut keys: Vec<&OutKey> = slot.adj_out.keys().filter(|k| k.family == family).collect();
-        keys.sort();
-        for k in keys {
-            if let Some(v) = slot.adj_out.get(k) {
-                slot.outbox.put_again(*k, Some(v.clone()));
-            }
+        let mut routes: Vec<(OutKey, &_)> = slot.adj_out.of_family(family).collect();
+        routes.sort_by_key(|(k, _)| *k);
+        for (k, v) in routes {
+            slot.outbox.put_again(k, Some(v.clone()));
         }
         if enhanced {
             slot.outbox.refresh_marker(family, false);
@@ -447,19 +514,19 @@ impl Rib {
             return;
         };
         slot.outbox.clear();
-        let mut changed = Changed::default();
+        let mut changed = self.batch();
         let mut kept = false;
         for (f, t) in self.tables.iter_mut() {
-            let retain = keep.contains(*f);
+            let retain = keep.contains(f);
             for (k, e) in t.iter_mut() {
                 if retain {
-                    for p in e.paths.iter_mut().filter(|p| p.peer == id) {
+                    for p in e.paths_mut().iter_mut().filter(|p| p.peer == id) {
                         p.stale = true;
                         kept = true;
                     }
                     continue;
                 }
-                remove_where(&mut changed, *f, *k, e, |p| p.peer == id);
+                remove_where(&mut changed, f, k, e, |p| p.peer == id);
             }
         }
         if kept {
@@ -476,18 +543,18 @@ impl Rib {
     /// to LLGR peers (`export::may_advertise`).
     pub fn mark_llgr_stale(&mut self, id: PeerId, families: &FamilySet) {
         use crate::packet::attribute::community::{LLGR_STALE, NO_LLGR};
-        let mut changed = Changed::default();
+        let mut changed = self.batch();
         for (f, t) in self.tables.iter_mut() {
-            if !families.contains(*f) {
+            if !families.contains(f) {
                 continue;
             }
             for (k, e) in t.iter_mut() {
-                let before = e.paths.len();
-                e.paths.retain(|p| {
+                let before = e.paths().len();
+                e.retain(|p| {
                     !(p.peer == id && p.stale && p.attrs.communities().contains(&NO_LLGR))
                 });
-                let mut touched = e.paths.len() != before;
-                for p in e.paths.iter_mut().filter(|p| p.peer == id && p.stale) {
+                let mut touched = e.paths().len() != before;
+                for p in e.paths_mut().iter_mut().filter(|p| p.peer == id && p.stale) {
                     if p.attrs.decision.llgr_stale {
                         continue;
                     }
@@ -500,7 +567,7 @@ impl Rib {
                     touched = true;
                 }
                 if touched {
-                    changed.insert((*f, *k), Prior::Unknown);
+                    changed.mark_unknown(f, k, e);
                 }
             }
         }
@@ -511,13 +578,13 @@ impl Rib {
     /// Remove a peer's stale paths: of one family (its End-of-RIB arrived, RFC 4724 §4.2) or
     /// of all families (the restart or stale timer ran out, or the restart was not graceful).
     pub fn sweep_stale(&mut self, id: PeerId, family: Option<Family>) {
-        let mut changed = Changed::default();
+        let mut changed = self.batch();
         for (f, t) in self.tables.iter_mut() {
-            if family.is_some_and(|x| x != *f) {
+            if family.is_some_and(|x| x != f) {
                 continue;
             }
             for (k, e) in t.iter_mut() {
-                remove_where(&mut changed, *f, *k, e, |p| p.peer == id && p.stale);
+                remove_where(&mut changed, f, k, e, |p| p.peer == id && p.stale);
             }
         }
         self.reselect(changed);
@@ -532,7 +599,7 @@ impl Rib {
         let Some(from) = self.peers.get(&id).map(|p| p.info.clone()) else {
             return;
         };
-        let mut changed = Changed::default();
+        let mut changed = self.batch();
         for (f, n) in u.withdrawals() {
             let k = RouteKey::of(n);
             let path_id = n.path_id.unwrap_or(0);
@@ -548,7 +615,7 @@ impl Rib {
             match self.import_check(&from, &attrs) {
                 Ok(()) => {
                     let pre = self.interner.intern(attrs);
-                    let mut memo = FastMap::default();
+                    let mut memo = ImportMemo::new(&self.peers, id);
                     for (f, n) in announced {
                         let (k, path_id, label) = (
                             RouteKey::of(n),
@@ -588,22 +655,13 @@ impl Rib {
     /// Per up peer: its address, and per family the routes received, accepted (in the Loc-RIB)
     /// and advertised to it. O(peers x families): every count is kept as routes change.
     pub fn peer_counters(&self) -> Vec<PeerCounters> {
-        let sorted = |m: &FastMap<Family, usize>| {
-            let mut v: Vec<(Family, usize)> = m
-                .iter()
-                .map(|(f, n)| (*f, *n))
-                .filter(|(_, n)| *n > 0)
-                .collect();
-            v.sort();
-            v
-        };
         self.peers
             .iter()
             .map(|(id, slot)| PeerCounters {
                 address: slot.info.address,
                 received: self.received(*id),
-                accepted: sorted(&slot.accepted),
-                advertised: sorted(&slot.advertised),
+                accepted: slot.accepted.nonzero(),
+                advertised: slot.advertised.nonzero(),
             })
             .collect()
     }
@@ -613,13 +671,7 @@ impl Rib {
         let Some(slot) = self.peers.get(&id) else {
             return Vec::new();
         };
-        let mut m: FastMap<Family, usize> = slot.accepted.clone();
-        for (f, n) in &slot.rejected_count {
-            *m.entry(*f).or_default() += n;
-        }
-        let mut v: Vec<(Family, usize)> = m.into_iter().filter(|(_, n)| *n > 0).collect();
-        v.sort();
-        v
+        slot.accepted.plus(&slot.rejected_count)
     }
 
     fn publish_received(&self, id: PeerId) {
@@ -628,9 +680,9 @@ impl Rib {
         }
     }
 
-    /// One received route through the import policy into the Loc-RIB. `memo` keeps the
-    /// verdict per family when the policy does not look at the prefix (one evaluation per
-    /// UPDATE and family).
+    /// One received route through the import policy into the Loc-RIB. `memo` holds the
+    /// peer's policy and keeps the verdict per family when the policy does not look at the
+    /// prefix (one evaluation per UPDATE and family).
     #[allow(clippy::too_many_arguments)]
     fn import_route(
         &mut self,
@@ -640,21 +692,21 @@ impl Rib {
         path_id: u32,
         label: Option<u32>,
         pre: &Arc<PathAttrs>,
-        memo: &mut FastMap<Family, Option<Arc<PathAttrs>>>,
+        memo: &mut ImportMemo,
         changed: &mut Changed,
     ) {
         let Some(slot) = self.peers.get_mut(&from.id) else {
             return;
         };
-        if slot.policy.soft_reconfiguration_inbound {
+        if memo.policy.soft_reconfiguration_inbound {
             slot.pre_policy
                 .insert((f, k, path_id), (label, pre.clone()));
         }
-        let policy = slot.policy.clone();
-        let eff = policy.import(!from.is_ibgp());
+        let eff = memo.policy.import(!from.is_ibgp());
         let per_prefix = matches!(eff, Effective::Use(p) if p.per_prefix());
-        let post = match memo.get(&f) {
-            Some(v) if !per_prefix => v.clone(),
+        let known = memo.verdicts.iter().find(|(x, _)| *x == f);
+        let post = match known {
+            Some((_, v)) if !per_prefix => v.clone(),
             _ => {
                 let view = RouteView {
                     family: f,
@@ -672,7 +724,7 @@ impl Rib {
                     Verdict::Accept { attrs: Some(a), .. } => Some(self.interner.intern(a)),
                 };
                 if !per_prefix {
-                    memo.insert(f, v.clone());
+                    memo.verdicts.push((f, v.clone()));
                 }
                 v
             }
@@ -710,13 +762,13 @@ impl Rib {
         let Some((max, action)) = slot.policy.max_prefixes else {
             return;
         };
-        for (f, n) in &slot.accepted {
-            let over = *n > usize::try_from(max).unwrap_or(usize::MAX);
+        for (f, n) in slot.accepted.iter() {
+            let over = n > usize::try_from(max).unwrap_or(usize::MAX);
             if !over {
-                slot.over_limit.remove(f);
+                slot.over_limit.remove(&f);
                 continue;
             }
-            if !slot.over_limit.insert(*f) {
+            if !slot.over_limit.insert(f) {
                 continue;
             }
             match action {
@@ -729,7 +781,7 @@ impl Rib {
                         peer = %slot.info.address, family = %f, limit = max, received = n,
                         "maximum number of prefixes exceeded: closing the session"
                     );
-                    slot.outbox.limit_exceeded(*f, max);
+                    slot.outbox.limit_exceeded(f, max);
                 }
             }
         }
@@ -745,15 +797,18 @@ impl Rib {
         slot.policy = policy;
         let soft = slot.policy.soft_reconfiguration_inbound;
         let from = slot.info.clone();
-        let mut changed = Changed::default();
-        if soft {
-            let mut entries: Vec<_> = slot
+        let mut entries: Vec<_> = match soft {
+            true => slot
                 .pre_policy
                 .iter()
                 .map(|(k, v)| (*k, v.clone()))
-                .collect();
-            entries.sort_by_key(|e| e.0);
-            let mut memo = FastMap::default();
+                .collect(),
+            false => Vec::new(),
+        };
+        entries.sort_by_key(|e| e.0);
+        let mut changed = self.batch();
+        if soft {
+            let mut memo = ImportMemo::new(&self.peers, id);
             for ((f, k, path_id), (label, pre)) in entries {
                 self.import_route(&from, f, k, path_id, label, &pre, &mut memo, &mut changed);
             }
@@ -763,7 +818,7 @@ impl Rib {
         let keys: Vec<(Family, RouteKey)> = self
             .tables
             .iter()
-            .flat_map(|(f, t)| t.keys().map(move |k| (*f, *k)))
+            .flat_map(|(f, t)| t.iter().map(move |(k, _)| (f, k)))
             .collect();
         for (f, k) in keys {
             self.export_to(id, f, &k);
@@ -776,19 +831,10 @@ impl Rib {
 
     /// Routes in the Loc-RIB from a peer, per family.
     pub fn accepted(&self, id: PeerId) -> Vec<(Family, usize)> {
-        let mut v: Vec<(Family, usize)> = self
-            .peers
+        self.peers
             .get(&id)
-            .map(|s| {
-                s.accepted
-                    .iter()
-                    .map(|(f, n)| (*f, *n))
-                    .filter(|(_, n)| *n > 0)
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
+            .map(|s| s.accepted.nonzero())
+            .unwrap_or_default()
     }
 
     /// Originate (or replace) one of our own routes.
@@ -801,7 +847,7 @@ impl Rib {
             attrs: self.interner.intern(attrs),
             stale: false,
         };
-        let mut changed = Changed::default();
+        let mut changed = self.batch();
         self.insert_path(f, k, path, &mut changed);
         self.reselect(changed);
     }
@@ -809,8 +855,8 @@ impl Rib {
     /// Withdraw one of our own routes.
     pub fn withdraw_local(&mut self, f: Family, n: &Nlri) {
         let k = RouteKey::of(n);
-        let mut changed = Changed::default();
-        if let Some(e) = self.tables.get_mut(&f).and_then(|t| t.get_mut(&k)) {
+        let mut changed = self.batch();
+        if let Some(e) = self.tables.get_mut(f).and_then(|t| t.get_mut(&k)) {
             remove_where(&mut changed, f, k, e, |p| p.peer == LOCAL_PEER);
         }
         if !changed.is_empty() {
@@ -845,10 +891,10 @@ impl Rib {
     /// Insert or replace a path (same peer and path id), recording the prefix in `changed`.
     fn insert_path(&mut self, f: Family, k: RouteKey, path: Path, changed: &mut Changed) {
         let peer = path.peer;
-        let e = self.tables.entry(f).or_default().entry(k).or_default();
-        mark(changed, f, k, Some(e));
+        let e = self.tables.or_insert(f).get_or_insert(k);
+        changed.mark(f, k, e);
         let fresh = match e
-            .paths
+            .paths_mut()
             .iter_mut()
             .find(|p| p.peer == peer && p.path_id == path.path_id)
         {
@@ -858,12 +904,12 @@ impl Rib {
                 was_stale
             }
             None => {
-                e.paths.push(path);
+                e.push(path);
                 true
             }
         };
         if fresh && let Some(slot) = self.peers.get_mut(&peer) {
-            *slot.accepted.entry(f).or_default() += 1;
+            slot.accepted.add(f);
         }
     }
 
@@ -876,21 +922,20 @@ impl Rib {
         path_id: u32,
         changed: &mut Changed,
     ) -> bool {
-        let Some(e) = self.tables.get_mut(&f).and_then(|t| t.get_mut(k)) else {
+        let Some(e) = self.tables.get_mut(f).and_then(|t| t.get_mut(k)) else {
             return false;
         };
         let Some(i) = e
-            .paths
+            .paths()
             .iter()
             .position(|p| p.peer == id && p.path_id == path_id)
         else {
             return false;
         };
-        mark(changed, f, *k, Some(e));
-        let stale = e.paths.remove(i).stale;
+        changed.mark(f, *k, e);
+        let stale = e.remove(i).is_some_and(|p| p.stale);
         if !stale && let Some(slot) = self.peers.get_mut(&id) {
-            let n = slot.accepted.entry(f).or_default();
-            *n = n.saturating_sub(1);
+            slot.accepted.sub(f);
         }
         true
     }
@@ -907,51 +952,11 @@ impl Rib {
             .filter(|(_, s)| !s.info.add_path_tx.is_empty())
             .map(|(id, s)| (*id, s.info.add_path_tx.clone()))
             .collect();
-        for ((f, k), prior) in changed {
-            // Select with shared borrows (no copies of the peers' info), then store.
-            let Some(e) = self.tables.get(&f).and_then(|t| t.get(&k)) else {
+        let mut list = changed.list;
+        for (f, k, prior) in list.drain(..) {
+            let Some(best) = self.decide(f, &k) else {
                 continue;
             };
-            let infos: Vec<&PeerInfo> = e
-                .paths
-                .iter()
-                .map(|p| {
-                    if p.peer == LOCAL_PEER {
-                        &self.local
-                    } else {
-                        self.peers
-                            .get(&p.peer)
-                            .map(|s| &s.info)
-                            .or_else(|| self.stale_peers.get(&p.peer))
-                            .unwrap_or(&self.local)
-                    }
-                })
-                .collect();
-            let cands: Vec<Candidate<'_>> = e
-                .paths
-                .iter()
-                .zip(infos.iter())
-                .map(|(path, peer)| Candidate {
-                    path,
-                    peer,
-                    igp_cost: None,
-                })
-                .collect();
-            let sel = select(&cands, &self.settings.decision);
-            self.watch.publish(f, &k, e, sel.as_ref(), &infos);
-            drop(cands);
-            drop(infos);
-            self.stats.decision_runs += 1;
-            if let Some(table) = self.tables.get_mut(&f) {
-                match table.get_mut(&k) {
-                    Some(e) if e.paths.is_empty() => {
-                        table.remove(&k);
-                    }
-                    Some(e) => e.best = sel,
-                    None => {}
-                }
-            }
-            let best = self.entry(f, &k).and_then(|e| e.best_path()).cloned();
             let unchanged = match &prior {
                 Prior::Best(old) => same_path(old.as_ref(), best.as_ref()),
                 Prior::Unknown => false,
@@ -970,11 +975,56 @@ impl Rib {
                 }
             }
         }
+        // Kept for the next batch, unless a big one (a peer down) made it large.
+        if list.capacity() <= 1 << 14 {
+            self.spare = list;
+        }
         for id in touched {
             if let Some(p) = self.peers.get(&id) {
                 p.outbox.wake();
             }
         }
+    }
+
+    /// Run the decision process on one prefix, store its outcome (an entry left without
+    /// paths goes) and tell the watchers; the new best path, or None when the prefix is not
+    /// in the table.
+    fn decide(&mut self, f: Family, k: &RouteKey) -> Option<Option<Path>> {
+        let table = self.tables.get_mut(f)?;
+        let e = table.get_mut(k)?;
+        let (local, peers, stale) = (&self.local, &self.peers, &self.stale_peers);
+        match e.paths().len() {
+            0 => {
+                table.remove(k);
+            }
+            // The common case, one path, needs no decision (and no candidate list).
+            1 => e.choose_only(),
+            _ => {
+                let sel = {
+                    let cands: Vec<Candidate<'_>> = e
+                        .paths()
+                        .iter()
+                        .map(|path| Candidate {
+                            path,
+                            peer: source_of(local, peers, stale, path.peer),
+                            igp_cost: None,
+                        })
+                        .collect();
+                    select(&cands, &self.settings.decision)
+                };
+                e.choose(sel);
+            }
+        }
+        self.stats.decision_runs += 1;
+        let e = self.tables.get(f)?.get(k);
+        if self.watch.watchers() > 0 {
+            let neighbor = e
+                .and_then(Entry::best_path)
+                .filter(|p| p.peer != LOCAL_PEER)
+                .map(|p| source_of(local, peers, stale, p.peer).address);
+            self.watch.publish(f, k, e, neighbor);
+        }
+        Some(e.and_then(Entry::best_path).cloned())
     }
 
     /// Bring one peer's Adj-RIB-Out for one prefix in line with the best path; true if
@@ -1006,6 +1056,10 @@ impl Rib {
         if slot.info.add_path_tx.contains(f) {
             return self.export_all_paths(id, f, k, cacheable);
         }
+        // Never back to where it came from (`may_advertise`): no export to compute.
+        if best.is_some_and(|p| p.peer == id) {
+            return self.adj_out_put(id, f, k, 0, None);
+        }
         let cache_key = best
             .filter(|_| cacheable)
             .map(|p| (Arc::as_ptr(&p.attrs) as usize, p.peer, id, f));
@@ -1024,7 +1078,7 @@ impl Rib {
     fn export_all_paths(&mut self, id: PeerId, f: Family, k: &RouteKey, cacheable: bool) -> bool {
         let paths: Vec<Path> = self
             .entry(f, k)
-            .map(|e| e.paths.clone())
+            .map(|e| e.paths().to_vec())
             .unwrap_or_default();
         let mut sent = Vec::with_capacity(paths.len());
         let mut changed = false;
@@ -1131,6 +1185,10 @@ impl Rib {
         let Some(slot) = self.peers.get_mut(&id) else {
             return false;
         };
+        // Nothing to withdraw where nothing of the family was sent (no lookup needed).
+        if desired.is_none() && slot.advertised.get(f) == 0 {
+            return false;
+        }
         let key = OutKey {
             family: f,
             prefix: k.prefix,
@@ -1148,14 +1206,13 @@ impl Rib {
         }
         match &desired {
             Some(d) => {
-                if slot.adj_out.insert(key, d.clone()).is_none() {
-                    *slot.advertised.entry(key.family).or_default() += 1;
+                if slot.adj_out.insert(&key, d.clone()).is_none() {
+                    slot.advertised.add(key.family);
                 }
             }
             None => {
                 if slot.adj_out.remove(&key).is_some() {
-                    let n = slot.advertised.entry(key.family).or_default();
-                    *n = n.saturating_sub(1);
+                    slot.advertised.sub(key.family);
                 }
             }
         }

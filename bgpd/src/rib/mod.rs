@@ -1,12 +1,16 @@
 //! The RIB: the Loc-RIB per family with every path and the decision process, and the
 //! Adj-RIB-Out per peer with update generation (RFC 4271 §3.2, §9).
 
+pub mod adj_out;
 pub mod core;
+pub mod counts;
 pub mod decision;
 pub mod export;
 pub mod outbox;
 pub mod path;
 pub mod peer_policy;
+pub mod prefix_map;
+pub mod table;
 pub mod task;
 pub mod update_out;
 pub mod watch;
@@ -16,9 +20,10 @@ pub mod watch;
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
-pub use self::core::{Entry, Rib, RibStats, RouteKey};
+pub use self::core::{Rib, RibStats, RouteKey};
 pub use export::RibSettings;
 pub use outbox::{OutItem, OutKey, Outbox};
 pub use path::{AttrInterner, LOCAL_PEER, Path, PathAttrs, PeerId, PeerInfo};
 pub use peer_policy::PeerPolicy;
+pub use table::{Entry, Table};
 pub use task::{RibHandle, RibInput, spawn_rib};

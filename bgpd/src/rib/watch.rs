@@ -16,9 +16,10 @@ use std::net::IpAddr;
 
 use tokio::sync::broadcast;
 
-use super::core::{Entry, Rib, RouteKey};
-use super::decision::{Reason, Selection};
-use super::path::{LOCAL_PEER, Path, PeerInfo};
+use super::core::{Rib, RouteKey};
+use super::decision::Reason;
+use super::path::{LOCAL_PEER, Path};
+use super::table::Entry;
 use crate::packet::Family;
 
 /// How many changes a watcher may fall behind before it loses some.
@@ -75,34 +76,23 @@ impl Feed {
         self.tx.receiver_count()
     }
 
-    /// The decision process ran on `key`: `sel` is the new selection over `entry.paths`, and
-    /// `peers[i]` is the peer of `entry.paths[i]`. Published on every run while someone
-    /// watches (the best path may be the same as before when only another path changed: the
-    /// RIB replaces paths in place, so the feed cannot tell a re-announcement from no change;
-    /// a duplicate event is possible, a missed change is not).
+    /// The decision process ran on `key`: `entry` is the prefix's entry with the new
+    /// selection (`None` when the prefix is gone), `neighbor` the address of the peer the best
+    /// path came from. Published on every run while someone watches (the best path may be the
+    /// same as before when only another path changed: the RIB replaces paths in place, so the
+    /// feed cannot tell a re-announcement from no change; a duplicate event is possible, a
+    /// missed change is not).
     pub fn publish(
         &self,
         family: Family,
         key: &RouteKey,
-        entry: &Entry,
-        sel: Option<&Selection>,
-        peers: &[&PeerInfo],
+        entry: Option<&Entry>,
+        neighbor: Option<IpAddr>,
     ) {
         if self.tx.receiver_count() == 0 {
             return;
         }
-        let best = sel.and_then(|s| {
-            let path = entry.paths.get(s.best)?;
-            Some(BestPath {
-                path: path.clone(),
-                neighbor: peers
-                    .get(s.best)
-                    .map(|p| p.address)
-                    .filter(|_| path.peer != LOCAL_PEER),
-                reason: s.reason,
-                multipath: others(&entry.paths, s),
-            })
-        });
+        let best = entry.and_then(|e| best_of(e, neighbor));
         // No receiver left between the check and now is not an error.
         let _ = self.tx.send(RouteChange {
             family,
@@ -112,6 +102,16 @@ impl Feed {
     }
 }
 
+/// An entry's best path as the feed reports it.
+fn best_of(e: &Entry, neighbor: Option<IpAddr>) -> Option<BestPath> {
+    Some(BestPath {
+        path: e.best_path()?.clone(),
+        neighbor,
+        reason: e.reason()?,
+        multipath: e.multipath_others().to_vec(),
+    })
+}
+
 /// The best path of every prefix of `family` (a snapshot for a new watcher), in prefix order.
 pub fn best_routes(rib: &Rib, family: Family) -> Vec<RouteChange> {
     let Some(table) = rib.table(family) else {
@@ -119,32 +119,17 @@ pub fn best_routes(rib: &Rib, family: Family) -> Vec<RouteChange> {
     };
     let mut out: Vec<RouteChange> = table
         .iter()
-        .filter_map(|(k, e)| {
-            let sel = e.best.as_ref()?;
-            let path = e.paths.get(sel.best)?;
+        .filter_map(|(key, e)| {
+            let neighbor = neighbor_of(rib, e.best_path()?);
             Some(RouteChange {
                 family,
-                key: *k,
-                best: Some(BestPath {
-                    path: path.clone(),
-                    neighbor: neighbor_of(rib, path),
-                    reason: sel.reason,
-                    multipath: others(&e.paths, sel),
-                }),
+                key,
+                best: Some(best_of(e, neighbor)?),
             })
         })
         .collect();
     out.sort_by_key(|c| c.key);
     out
-}
-
-/// The paths of the multipath set other than the best.
-fn others(paths: &[Path], sel: &Selection) -> Vec<Path> {
-    sel.multipath
-        .iter()
-        .filter(|i| **i != sel.best)
-        .filter_map(|i| paths.get(*i).cloned())
-        .collect()
 }
 
 /// The neighbor a path came from (`None` for our own routes).
@@ -204,7 +189,7 @@ pub fn sizes(rib: &Rib) -> RibSizes {
             s.tables.push((f, 0, 0));
             continue;
         };
-        let paths = t.values().map(|e| e.paths.len()).sum();
+        let paths = t.iter().map(|(_, e)| e.paths().len()).sum();
         s.tables.push((f, t.len(), paths));
     }
     s

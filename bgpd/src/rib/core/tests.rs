@@ -524,8 +524,8 @@ fn peer_counters_follow_every_change_and_match_a_full_walk() {
     let walk = |rib: &Rib| -> (usize, usize) {
         let advertised_to_2 = rib.adj_out_keys().filter(|(p, _)| p.id == 2).count();
         let accepted_from_1 = rib.table(Family::IPV6_UNICAST).map_or(0, |t| {
-            t.values()
-                .flat_map(|e| &e.paths)
+            t.iter()
+                .flat_map(|(_, e)| e.paths())
                 .filter(|p| p.peer == 1)
                 .count()
         });
@@ -598,12 +598,12 @@ fn long_lived_stale_paths_get_llgr_stale_lose_and_reach_only_llgr_peers() {
     // NO_LLGR: removed. The others: LLGR_STALE attached, still stale.
     assert!(
         rib.entry(Family::IPV6_UNICAST, &key("2001:db8:3::/48"))
-            .is_none_or(|e| e.paths.is_empty())
+            .is_none_or(|e| e.paths().is_empty())
     );
     let e = rib
         .entry(Family::IPV6_UNICAST, &key("2001:db8:1::/48"))
         .unwrap();
-    assert!(e.paths[0].stale && e.paths[0].attrs.communities().contains(&LLGR_STALE));
+    assert!(e.paths()[0].stale && e.paths()[0].attrs.communities().contains(&LLGR_STALE));
     // A long-lived stale path loses to any other (RFC 9494 §4.1).
     assert_eq!(best_peer(&rib, "2001:db8:2::/48"), Some(2));
     // The LLGR peer gets 2001:db8:1::/48 again with LLGR_STALE; the plain peer has it

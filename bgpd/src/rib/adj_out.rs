@@ -1,0 +1,134 @@
+//! One peer's Adj-RIB-Out (RFC 4271 §3.2): what we advertised to it, per route.
+
+use std::sync::Arc;
+
+use super::core::RouteKey;
+use super::outbox::OutKey;
+use super::path::PathAttrs;
+use super::prefix_map::PrefixMap;
+use crate::packet::Family;
+
+/// What a peer was sent for a route: its label (VPN) and attribute set.
+pub type Advertised = (Option<u32>, Arc<PathAttrs>);
+
+/// Per family a [`PrefixMap`] (a 24-octet slot per IPv4 route, where a map keyed by
+/// [`OutKey`] cost about 120 octets per route and peer).
+#[derive(Default)]
+pub struct AdjRibOut(Vec<(Family, PrefixMap<Advertised>)>);
+
+fn route_key(k: &OutKey) -> RouteKey {
+    RouteKey {
+        prefix: k.prefix,
+        rd: k.rd,
+    }
+}
+
+impl AdjRibOut {
+    fn family(&self, f: Family) -> Option<&PrefixMap<Advertised>> {
+        self.0.iter().find(|(x, _)| *x == f).map(|(_, m)| m)
+    }
+
+    fn family_mut(&mut self, f: Family) -> &mut PrefixMap<Advertised> {
+        let i = match self.0.iter().position(|(x, _)| *x == f) {
+            Some(i) => i,
+            None => {
+                self.0.push((f, PrefixMap::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    pub fn get(&self, k: &OutKey) -> Option<&Advertised> {
+        self.family(k.family)?.get(&route_key(k), k.path_id)
+    }
+
+    /// Record what was sent; the previous value.
+    pub fn insert(&mut self, k: &OutKey, v: Advertised) -> Option<Advertised> {
+        self.family_mut(k.family)
+            .insert(&route_key(k), k.path_id, v)
+    }
+
+    pub fn remove(&mut self, k: &OutKey) -> Option<Advertised> {
+        let i = self.0.iter().position(|(x, _)| *x == k.family)?;
+        self.0.get_mut(i)?.1.remove(&route_key(k), k.path_id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|(_, m)| m.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every route of one family with what was sent, in no particular order.
+    pub fn of_family(&self, f: Family) -> impl Iterator<Item = (OutKey, &Advertised)> + '_ {
+        self.family(f).into_iter().flat_map(move |m| {
+            m.iter().map(move |(k, path_id, v)| {
+                let key = OutKey {
+                    family: f,
+                    prefix: k.prefix,
+                    rd: k.rd,
+                    path_id,
+                };
+                (key, v)
+            })
+        })
+    }
+
+    /// Every route, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = OutKey> + '_ {
+        self.0
+            .iter()
+            .flat_map(|(f, _)| self.of_family(*f).map(|(k, _)| k))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(f: Family, p: &str, path_id: u32) -> OutKey {
+        OutKey {
+            family: f,
+            prefix: p.parse().unwrap(),
+            rd: None,
+            path_id,
+        }
+    }
+
+    #[test]
+    fn routes_per_family_and_path_id() {
+        let a = Arc::new(PathAttrs::new(Vec::new(), None));
+        let mut out = AdjRibOut::default();
+        let v4 = key(Family::IPV4_UNICAST, "10.0.0.0/24", 0);
+        let v4b = key(Family::IPV4_UNICAST, "10.0.0.0/24", 7);
+        let v6 = key(Family::IPV6_UNICAST, "2001:db8::/32", 0);
+        assert!(out.insert(&v4, (None, a.clone())).is_none());
+        assert!(out.insert(&v4b, (None, a.clone())).is_none());
+        assert!(out.insert(&v6, (Some(3), a.clone())).is_none());
+        assert_eq!(
+            out.insert(&v6, (Some(5), a.clone())).map(|v| v.0),
+            Some(Some(3))
+        );
+        assert_eq!(out.len(), 3);
+        assert_eq!(out.get(&v6).map(|v| v.0), Some(Some(5)));
+        let mut v4s: Vec<OutKey> = out
+            .of_family(Family::IPV4_UNICAST)
+            .map(|(k, _)| k)
+            .collect();
+        v4s.sort();
+        assert_eq!(v4s, vec![v4, v4b]);
+        assert!(out.remove(&v4).is_some());
+        assert!(out.remove(&v4).is_none());
+        assert!(out.get(&v4).is_none() && out.get(&v4b).is_some());
+        assert!(
+            out.remove(&key(Family::IPV4_VPN, "10.0.0.0/24", 0))
+                .is_none()
+        );
+        let mut all: Vec<OutKey> = out.keys().collect();
+        all.sort();
+        assert_eq!(all, vec![v4b, v6]);
+    }
+}

@@ -1,0 +1,274 @@
+//! A map from (prefix, RD, path id) to a value, laid out for a million prefixes: the storage
+//! of the Loc-RIB tables ([`super::table`]) and of every peer's Adj-RIB-Out.
+//!
+//! ```text
+//!  PrefixMap: v4    Keyed<Ipv4Net>            IPv4, no RD, path id 0 (5-octet keys)
+//!             v6    Keyed<Ipv6Net>            IPv6, no RD, path id 0 (17-octet keys)
+//!             other Keyed<(RouteKey, u32)>    everything else (VPN, ADD-PATH ids)
+//!  Keyed:     index  hash table of u32 ---> slots [(key, value), (key, value), ...] (dense)
+//! ```
+//!
+//! Why not a `HashMap<(RouteKey, u32), V>`: its buckets hold the full key and value and sit
+//! at a load factor of 0.44 to 0.875, so each entry pays for about two buckets of the
+//! largest key shape. Here the hash table holds 4-octet indices (5 octets per bucket with its
+//! control byte) into a dense vector of slots sized for the shape of their key.
+
+use std::hash::{BuildHasher, Hash};
+
+use hashbrown::HashTable;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use super::core::RouteKey;
+
+/// A key of one shape: what it hashes as, and the (prefix, path id) it stands for.
+trait SlotKey: Copy + Eq {
+    type Hashed: Hash;
+    fn hashed(&self) -> Self::Hashed;
+    fn full(&self) -> (RouteKey, u32);
+}
+
+impl SlotKey for Ipv4Net {
+    type Hashed = u64;
+    fn hashed(&self) -> u64 {
+        (u64::from(u32::from(self.addr())) << 8) | u64::from(self.prefix_len())
+    }
+    fn full(&self) -> (RouteKey, u32) {
+        let k = RouteKey {
+            prefix: IpNet::V4(*self),
+            rd: None,
+        };
+        (k, 0)
+    }
+}
+
+impl SlotKey for Ipv6Net {
+    type Hashed = (u128, u8);
+    fn hashed(&self) -> (u128, u8) {
+        (u128::from(self.addr()), self.prefix_len())
+    }
+    fn full(&self) -> (RouteKey, u32) {
+        let k = RouteKey {
+            prefix: IpNet::V6(*self),
+            rd: None,
+        };
+        (k, 0)
+    }
+}
+
+impl SlotKey for (RouteKey, u32) {
+    type Hashed = (RouteKey, u32);
+    fn hashed(&self) -> (RouteKey, u32) {
+        *self
+    }
+    fn full(&self) -> (RouteKey, u32) {
+        *self
+    }
+}
+
+/// Entries of one key shape: a dense vector of slots and a hash table of their indices.
+/// Removal swaps the last slot into the hole (and re-points its index). Indices are u32: a
+/// shape holds at most 2^32 - 1 entries (far beyond any memory this runs in).
+struct Keyed<K, V> {
+    index: HashTable<u32>,
+    slots: Vec<(K, V)>,
+    state: foldhash::fast::RandomState,
+}
+
+impl<K, V> Default for Keyed<K, V> {
+    fn default() -> Self {
+        Keyed {
+            index: HashTable::new(),
+            slots: Vec::new(),
+            state: foldhash::fast::RandomState::default(),
+        }
+    }
+}
+
+impl<K: SlotKey, V> Keyed<K, V> {
+    fn hash(&self, k: &K) -> u64 {
+        self.state.hash_one(k.hashed())
+    }
+
+    fn find(&self, k: &K) -> Option<usize> {
+        let slots = &self.slots;
+        self.index
+            .find(self.hash(k), |&i| {
+                slots.get(i as usize).is_some_and(|s| s.0 == *k)
+            })
+            .map(|&i| i as usize)
+    }
+
+    fn get(&self, k: &K) -> Option<&V> {
+        self.find(k).and_then(|i| self.slots.get(i)).map(|s| &s.1)
+    }
+
+    fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        let i = self.find(k)?;
+        self.slots.get_mut(i).map(|s| &mut s.1)
+    }
+
+    fn get_or_insert_with(&mut self, k: K, new: impl FnOnce() -> V) -> &mut V {
+        let i = match self.find(&k) {
+            Some(i) => i,
+            None => self.push(k, new()),
+        };
+        // `i` is a valid slot: found, or just pushed.
+        &mut self.slots[i].1
+    }
+
+    fn insert(&mut self, k: K, v: V) -> Option<V> {
+        match self.find(&k).and_then(|i| self.slots.get_mut(i)) {
+            Some(slot) => Some(std::mem::replace(&mut slot.1, v)),
+            None => {
+                self.push(k, v);
+                None
+            }
+        }
+    }
+
+    fn push(&mut self, k: K, v: V) -> usize {
+        if self.index.len() >= self.index.capacity() {
+            self.rebuild(self.slots.len() + self.slots.len() / 8 + 1);
+        }
+        let i = self.slots.len();
+        let h = self.hash(&k);
+        self.slots.push((k, v));
+        let (slots, state) = (&self.slots, &self.state);
+        self.index.insert_unique(h, i as u32, |&j| {
+            slots
+                .get(j as usize)
+                .map_or(0, |s| state.hash_one(s.0.hashed()))
+        });
+        i
+    }
+
+    /// A fresh index for every slot with room for `capacity`: the slots are read in order
+    /// (no random access to them, unlike a rehash that looks each key up through its index).
+    fn rebuild(&mut self, capacity: usize) {
+        let mut index = HashTable::with_capacity(capacity.max(self.slots.len()));
+        for (i, (k, _)) in self.slots.iter().enumerate() {
+            let h = self.state.hash_one(k.hashed());
+            // Never grows: the capacity covers every slot, so the hasher is not called.
+            index.insert_unique(h, i as u32, |_| h);
+        }
+        self.index = index;
+    }
+
+    fn remove(&mut self, k: &K) -> Option<V> {
+        let h = self.hash(k);
+        let slots = &self.slots;
+        let found = self
+            .index
+            .find_entry(h, |&i| slots.get(i as usize).is_some_and(|s| s.0 == *k))
+            .ok()?;
+        let (i, _) = found.remove();
+        let i = i as usize;
+        let last = self.slots.len().checked_sub(1)?;
+        if i != last {
+            let moved = self.slots.get(last).map(|s| self.hash(&s.0))?;
+            if let Some(x) = self.index.find_mut(moved, |&j| j as usize == last) {
+                *x = i as u32;
+            }
+        }
+        Some(self.slots.swap_remove(i).1)
+    }
+}
+
+/// A map keyed by (prefix and RD, path id); see the module doc.
+pub struct PrefixMap<V> {
+    v4: Keyed<Ipv4Net, V>,
+    v6: Keyed<Ipv6Net, V>,
+    other: Keyed<(RouteKey, u32), V>,
+}
+
+impl<V> Default for PrefixMap<V> {
+    fn default() -> Self {
+        PrefixMap {
+            v4: Keyed::default(),
+            v6: Keyed::default(),
+            other: Keyed::default(),
+        }
+    }
+}
+
+/// Run `$body` on the part of `$map` that holds the shape of (`$key`, `$id`), with the key
+/// of that shape as `$k`.
+macro_rules! by_shape {
+    ($map:ident, $key:expr, $id:expr, |$keyed:ident, $k:ident| $body:expr) => {
+        by_shape!(@ (&$map.v4, &$map.v6, &$map.other), $key, $id, |$keyed, $k| $body)
+    };
+    (mut $map:ident, $key:expr, $id:expr, |$keyed:ident, $k:ident| $body:expr) => {
+        by_shape!(@ (&mut $map.v4, &mut $map.v6, &mut $map.other), $key, $id, |$keyed, $k| $body)
+    };
+    (@ ($v4:expr, $v6:expr, $other:expr), $key:expr, $id:expr, |$keyed:ident, $k:ident| $body:expr) => {
+        match ($key.rd, $id, $key.prefix) {
+            (None, 0, IpNet::V4($k)) => {
+                let $keyed = $v4;
+                $body
+            }
+            (None, 0, IpNet::V6($k)) => {
+                let $keyed = $v6;
+                $body
+            }
+            _ => {
+                let $k = (*$key, $id);
+                let $keyed = $other;
+                $body
+            }
+        }
+    };
+}
+
+impl<V> PrefixMap<V> {
+    pub fn len(&self) -> usize {
+        self.v4.slots.len() + self.v6.slots.len() + self.other.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, key: &RouteKey, path_id: u32) -> Option<&V> {
+        by_shape!(self, key, path_id, |t, k| t.get(&k))
+    }
+
+    pub fn get_mut(&mut self, key: &RouteKey, path_id: u32) -> Option<&mut V> {
+        by_shape!(mut self, key, path_id, |t, k| t.get_mut(&k))
+    }
+
+    pub fn get_or_insert_with(
+        &mut self,
+        key: &RouteKey,
+        path_id: u32,
+        new: impl FnOnce() -> V,
+    ) -> &mut V {
+        by_shape!(mut self, key, path_id, |t, k| t.get_or_insert_with(k, new))
+    }
+
+    /// Insert or replace; the value replaced.
+    pub fn insert(&mut self, key: &RouteKey, path_id: u32, v: V) -> Option<V> {
+        by_shape!(mut self, key, path_id, |t, k| t.insert(k, v))
+    }
+
+    pub fn remove(&mut self, key: &RouteKey, path_id: u32) -> Option<V> {
+        by_shape!(mut self, key, path_id, |t, k| t.remove(&k))
+    }
+
+    /// Every entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (RouteKey, u32, &V)> + '_ {
+        let v4 = self.v4.slots.iter().map(|(k, v)| (k.full(), v));
+        let v6 = self.v6.slots.iter().map(|(k, v)| (k.full(), v));
+        let other = self.other.slots.iter().map(|(k, v)| (*k, v));
+        v4.chain(v6).chain(other).map(|((k, id), v)| (k, id, v))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (RouteKey, u32, &mut V)> + '_ {
+        let v4 = self.v4.slots.iter_mut().map(|(k, v)| (k.full(), v));
+        let v6 = self.v6.slots.iter_mut().map(|(k, v)| (k.full(), v));
+        let other = self.other.slots.iter_mut().map(|(k, v)| (*k, v));
+        v4.chain(v6).chain(other).map(|((k, id), v)| (k, id, v))
+    }
+}
+
+#[cfg(test)]
+mod tests;
