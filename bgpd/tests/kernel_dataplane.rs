@@ -3,140 +3,16 @@
 //! (root needed). The backend runs on a thread that entered the namespace (`setns`), with a
 //! current-thread tokio runtime.
 
+mod netns;
+
 use std::collections::BTreeSet;
-use std::net::Ipv6Addr;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bgpd::dataplane::kernel::{KernelDataplane, KernelOptions};
 use bgpd::dataplane::{
-    Change, Dataplane, DataplaneState, DiffOptions, LocalBehavior, LocalSid, Policy, SegmentList,
-    Steering, UnderlayRoute, diff,
+    Change, Dataplane, DataplaneState, LocalBehavior, LocalSid, Policy, UnderlayRoute, diff,
 };
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A network namespace, deleted when dropped (also when the test fails).
-struct Netns(String);
-
-impl Netns {
-    fn new() -> Netns {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let name = format!("kd{}{n}", std::process::id() % 1000);
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
-        sh(&["ip", "netns", "add", &name]);
-        let ns = Netns(name);
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns.sysctl(&[
-            "net.ipv6.conf.all.seg6_enabled=1",
-            "net.ipv6.conf.default.seg6_enabled=1",
-            "net.ipv6.conf.lo.seg6_enabled=1",
-            "net.ipv6.conf.all.forwarding=1",
-            "net.ipv4.ip_forward=1",
-            "net.ipv6.conf.all.accept_dad=0",
-            "net.ipv6.conf.default.accept_dad=0",
-            "net.ipv4.conf.all.rp_filter=0",
-            "net.ipv4.conf.default.rp_filter=0",
-        ]);
-        ns
-    }
-
-    fn ip(&self, args: &[&str]) -> String {
-        let mut a = vec!["ip", "-n", &self.0];
-        a.extend_from_slice(args);
-        sh(&a)
-    }
-
-    fn exec(&self, args: &[&str]) -> String {
-        let mut a = vec!["ip", "netns", "exec", &self.0];
-        a.extend_from_slice(args);
-        sh(&a)
-    }
-
-    fn sysctl(&self, kv: &[&str]) {
-        let mut a = vec!["sysctl", "-qw"];
-        a.extend_from_slice(kv);
-        self.exec(&a);
-    }
-
-    /// Run `f` on a thread inside this namespace.
-    fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let path = format!("/run/netns/{}", self.0);
-        let h = std::thread::spawn(move || {
-            let fd = std::fs::File::open(&path).unwrap();
-            nix::sched::setns(&fd, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
-            f()
-        });
-        match h.join() {
-            Ok(v) => v,
-            Err(p) => std::panic::resume_unwind(p),
-        }
-    }
-
-    /// Run an async block on a thread inside this namespace.
-    fn block_on<T: Send + 'static, F: Future<Output = T> + 'static>(
-        &self,
-        f: impl FnOnce() -> F + Send + 'static,
-    ) -> T {
-        self.run(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(f())
-        })
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-fn sh(args: &[&str]) -> String {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", args.join(" ")));
-    assert!(
-        out.status.success(),
-        "{} failed: {}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn a6(s: &str) -> Ipv6Addr {
-    s.parse().unwrap()
-}
-
-fn list(segs: &[&str], weight: u32) -> SegmentList {
-    SegmentList {
-        segments: segs.iter().map(|s| a6(s)).collect(),
-        weight,
-    }
-}
-
-fn sid(s: &str, behavior: LocalBehavior) -> LocalSid {
-    LocalSid {
-        sid: a6(s),
-        behavior,
-        table: 254,
-    }
-}
-
-fn steer(prefix: &str, table: u32, bsid: &str) -> Steering {
-    Steering {
-        table,
-        prefix: prefix.parse().unwrap(),
-        bsid: a6(bsid),
-    }
-}
+use netns::{Netns, TwoNodes, a6, apply_ok, list, open, opts, sid, steer};
 
 /// The state of the round-trip test.
 fn desired() -> DataplaneState {
@@ -179,37 +55,10 @@ fn desired() -> DataplaneState {
     s
 }
 
-/// How to diff for `dp` (the nexthop mode has no inline policies).
-fn opts(dp: &KernelDataplane) -> DiffOptions {
-    DiffOptions {
-        keep_extra: false,
-        inline_policies: dp.capabilities().inline_policies,
-    }
-}
-
-fn open(nexthops: bool) -> KernelDataplane {
-    let o = KernelOptions::default();
-    let dp = if nexthops {
-        KernelDataplane::new(o).unwrap()
-    } else {
-        KernelDataplane::new_per_route(o).unwrap()
-    };
-    assert_eq!(dp.capabilities().inline_policies, !nexthops);
-    dp
-}
-
-async fn apply_ok(dp: &mut KernelDataplane, changes: &[Change]) {
-    let r = dp.apply(changes).await;
-    assert_eq!(r.len(), changes.len());
-    for (c, r) in changes.iter().zip(&r) {
-        assert!(r.is_ok(), "{c:?}: {r:?}");
-    }
-}
-
 /// A namespace with a veth pair whose one end has fd00::1/64 (the underlay's gateways
 /// fd00::2 and fd00::3 are on that link).
 fn node_with_link() -> Netns {
-    let ns = Netns::new();
+    let ns = Netns::new("kd");
     ns.ip(&["link", "add", "up0", "type", "veth", "peer", "name", "up1"]);
     ns.ip(&["link", "set", "up0", "up"]);
     ns.ip(&["link", "set", "up1", "up"]);
@@ -452,94 +301,12 @@ fn check_nexthop_routes(ns: &Netns, v4: &str, v6: &str) {
 /// backend decapsulates its SIDs and steers the other pod's prefixes into SRv6.
 #[test]
 fn pods_ping_over_srv6() {
-    let n1 = Netns::new();
-    let n2 = Netns::new();
-    let p1 = Netns::new();
-    let p2 = Netns::new();
-    sh(&[
-        "ip", "-n", &n1.0, "link", "add", "uplink", "type", "veth", "peer", "name", "uplink",
-        "netns", &n2.0,
-    ]);
-    for (node, pod, i) in [(&n1, &p1, 1), (&n2, &p2, 2)] {
-        node.ip(&["link", "set", "uplink", "up"]);
-        node.sysctl(&[
-            "net.ipv6.conf.uplink.seg6_enabled=1",
-            "net.ipv4.conf.uplink.rp_filter=0",
-        ]);
-        node.ip(&[
-            "addr",
-            "add",
-            &format!("fd00::{i}/64"),
-            "dev",
-            "uplink",
-            "nodad",
-        ]);
-        sh(&[
-            "ip", "-n", &node.0, "link", "add", "pod", "type", "veth", "peer", "name", "eth0",
-            "netns", &pod.0,
-        ]);
-        node.ip(&["link", "set", "pod", "up"]);
-        node.ip(&["addr", "add", &format!("10.{i}.1.1/24"), "dev", "pod"]);
-        node.ip(&[
-            "addr",
-            "add",
-            &format!("2001:db8:{i}::1/64"),
-            "dev",
-            "pod",
-            "nodad",
-        ]);
-        pod.ip(&["link", "set", "eth0", "up"]);
-        pod.ip(&["addr", "add", &format!("10.{i}.1.2/24"), "dev", "eth0"]);
-        pod.ip(&[
-            "addr",
-            "add",
-            &format!("2001:db8:{i}::2/64"),
-            "dev",
-            "eth0",
-            "nodad",
-        ]);
-        pod.ip(&["route", "add", "default", "via", &format!("10.{i}.1.1")]);
-        pod.ip(&[
-            "-6",
-            "route",
-            "add",
-            "default",
-            "via",
-            &format!("2001:db8:{i}::1"),
-        ]);
-    }
-    for (node, me, other) in [(&n1, 1, 2), (&n2, 2, 1)] {
-        let mut s = DataplaneState {
-            encap_source: Some(a6(&format!("fc00:{me}::1"))),
-            ..Default::default()
-        };
-        s.add_local_sid(sid(&format!("fc00:{me}::4"), LocalBehavior::EndDt4));
-        s.add_local_sid(sid(&format!("fc00:{me}::6"), LocalBehavior::EndDt6));
-        s.add_underlay(UnderlayRoute {
-            prefix: format!("fc00:{other}::/48").parse().unwrap(),
-            via: a6(&format!("fd00::{other}")),
-        });
-        let (b4, b6) = (format!("fc00:{me}:b::4"), format!("fc00:{me}:b::6"));
-        s.add_policy(Policy {
-            bsid: a6(&b4),
-            segment_lists: vec![list(&[&format!("fc00:{other}::4")], 1)],
-        });
-        s.add_policy(Policy {
-            bsid: a6(&b6),
-            segment_lists: vec![list(&[&format!("fc00:{other}::6")], 1)],
-        });
-        s.add_steering(steer(&format!("10.{other}.1.0/24"), 254, &b4));
-        s.add_steering(steer(&format!("2001:db8:{other}::/64"), 254, &b6));
-        node.block_on(move || async move {
-            let mut dp = KernelDataplane::new(KernelOptions::default()).unwrap();
-            let have = dp.read().await.unwrap();
-            let changes = diff(&have, &s, opts(&dp));
-            apply_ok(&mut dp, &changes).await;
-            assert_eq!(dp.read().await.unwrap(), s);
-        });
-    }
-    // Resolve the node link's neighbours first (a packet waiting for ND may be lost).
-    n1.exec(&["ping", "-6", "-c", "1", "-W", "1", "fd00::2"]);
+    let TwoNodes {
+        n1: _n1,
+        n2,
+        p1,
+        p2,
+    } = TwoNodes::new("kd", true);
 
     // Capture on node 2's uplink while the pods ping.
     let cap = format!("/tmp/{}-cap.txt", n2.0);

@@ -688,7 +688,11 @@ additional segment adds 16 bytes. For a 1400-byte UDP payload the inner packet i
   with the default MSS (1460) is black-holed after its handshake: the TCP rows show 0 delivered
   and the sender retransmitting. UDP with 1400-byte payloads is lost entirely over IPv6 pods
   (1512 bytes) and passes over IPv4 pods (1492 bytes). With sidra on the kernel, the pod MTU
-  (or the MSS, or an `mtu` / `advmss` on the encap routes) **must** leave 64 bytes per segment.
+  (or the pods' MSS) **must** leave 64 bytes per segment. An `mtu` on the encap routes does not
+  help: the seg6 route sends forwarded packets to the encapsulation directly, past the
+  forwarding MTU check that reads it (checked: `mtu lock 1436` on both route forms, still
+  silence; see docs/deployment.md "Pod MTU"), and `advmss` only applies to the node's own
+  connections. Still open.
 * VXLAN: the kernel gives the vxlan device the fabric MTU minus 70 (1430), so an oversized pod
   packet fails an ordinary routing MTU check on the node, which answers the pod with ICMP "frag
   needed" / "packet too big". Path MTU discovery works: TCP lowers its segment size after the
