@@ -108,6 +108,14 @@ fn main() -> ExitCode {
             router_id = %config.global.router_id,
             "sidrad starting"
         );
+        // The metrics recorder first: counts made while the daemon starts (the data plane's
+        // first operations) would otherwise go to no recorder and be lost.
+        if let Some(addr) = config.metrics.listen
+            && let Err(e) = bgpd::telemetry::install(addr)
+        {
+            error!("{e}");
+            return ExitCode::from(1);
+        }
         let daemon = match Daemon::start(&config).await {
             Ok(d) => d,
             Err(e) => {
@@ -118,11 +126,7 @@ fn main() -> ExitCode {
         // The operator surface: metrics, the gRPC API, reload (SIGHUP and the API).
         let reloader =
             bgpd::api::Reloader::new(Some(args.config.clone()), config.clone(), daemon.handle());
-        if let Some(addr) = config.metrics.listen {
-            if let Err(e) = bgpd::telemetry::install(addr) {
-                error!("{e}");
-                return ExitCode::from(1);
-            }
+        if config.metrics.listen.is_some() {
             tokio::spawn(bgpd::telemetry::refresher(daemon.handle()));
         }
         let api = match bgpd::api::ApiServer::start(&config.api, daemon.handle(), reloader.clone())

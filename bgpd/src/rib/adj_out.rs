@@ -1,4 +1,5 @@
-//! One peer's Adj-RIB-Out (RFC 4271 §3.2): what we advertised to it, per route.
+//! One peer's Adj-RIB-Out (RFC 4271 §3.2): what we advertised to it, per route; and the
+//! per-family route map it is built on.
 
 use std::sync::Arc;
 
@@ -13,8 +14,17 @@ pub type Advertised = (Option<u32>, Arc<PathAttrs>);
 
 /// Per family a [`PrefixMap`] (a 24-octet slot per IPv4 route, where a map keyed by
 /// [`OutKey`] cost about 120 octets per route and peer).
-#[derive(Default)]
-pub struct AdjRibOut(Vec<(Family, PrefixMap<Advertised>)>);
+pub type AdjRibOut = ByFamily<Advertised>;
+
+/// A value per route, keyed by [`OutKey`]: per family a [`PrefixMap`] (the Adj-RIB-Out, and
+/// the outbox's index of queued routes).
+pub struct ByFamily<V>(Vec<(Family, PrefixMap<V>)>);
+
+impl<V> Default for ByFamily<V> {
+    fn default() -> Self {
+        ByFamily(Vec::new())
+    }
+}
 
 fn route_key(k: &OutKey) -> RouteKey {
     RouteKey {
@@ -23,12 +33,12 @@ fn route_key(k: &OutKey) -> RouteKey {
     }
 }
 
-impl AdjRibOut {
-    fn family(&self, f: Family) -> Option<&PrefixMap<Advertised>> {
+impl<V> ByFamily<V> {
+    fn family(&self, f: Family) -> Option<&PrefixMap<V>> {
         self.0.iter().find(|(x, _)| *x == f).map(|(_, m)| m)
     }
 
-    fn family_mut(&mut self, f: Family) -> &mut PrefixMap<Advertised> {
+    fn family_mut(&mut self, f: Family) -> &mut PrefixMap<V> {
         let i = match self.0.iter().position(|(x, _)| *x == f) {
             Some(i) => i,
             None => {
@@ -39,17 +49,17 @@ impl AdjRibOut {
         &mut self.0[i].1
     }
 
-    pub fn get(&self, k: &OutKey) -> Option<&Advertised> {
+    pub fn get(&self, k: &OutKey) -> Option<&V> {
         self.family(k.family)?.get(&route_key(k), k.path_id)
     }
 
-    /// Record what was sent; the previous value.
-    pub fn insert(&mut self, k: &OutKey, v: Advertised) -> Option<Advertised> {
+    /// Insert or replace; the previous value.
+    pub fn insert(&mut self, k: &OutKey, v: V) -> Option<V> {
         self.family_mut(k.family)
             .insert(&route_key(k), k.path_id, v)
     }
 
-    pub fn remove(&mut self, k: &OutKey) -> Option<Advertised> {
+    pub fn remove(&mut self, k: &OutKey) -> Option<V> {
         let i = self.0.iter().position(|(x, _)| *x == k.family)?;
         self.0.get_mut(i)?.1.remove(&route_key(k), k.path_id)
     }
@@ -62,8 +72,13 @@ impl AdjRibOut {
         self.len() == 0
     }
 
-    /// Every route of one family with what was sent, in no particular order.
-    pub fn of_family(&self, f: Family) -> impl Iterator<Item = (OutKey, &Advertised)> + '_ {
+    /// Forget everything (keeping nothing allocated).
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// Every route of one family with its value, in no particular order.
+    pub fn of_family(&self, f: Family) -> impl Iterator<Item = (OutKey, &V)> + '_ {
         self.family(f).into_iter().flat_map(move |m| {
             m.iter().map(move |(k, path_id, v)| {
                 let key = OutKey {

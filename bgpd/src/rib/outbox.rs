@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use ipnet::IpNet;
 use tokio::sync::Notify;
 
+use super::adj_out::ByFamily;
 use super::path::PathAttrs;
 use crate::packet::Family;
 use crate::packet::nlri::RouteDistinguisher;
@@ -34,17 +35,38 @@ pub enum OutItem {
     RefreshMarker(Family, bool),
 }
 
+/// The queue: items in the order they go out, and per queued route its position (so that a
+/// newer state replaces the queued one in place: coalescing without a second copy of it).
 #[derive(Default)]
 struct Inner {
-    pending: super::FastMap<OutKey, OutState>,
-    order: VecDeque<OrderItem>,
+    order: VecDeque<Queued>,
+    /// The sequence number of `order[0]`; item i has number `head + i`.
+    head: u64,
+    /// Per route in `order`, the sequence number of its item.
+    position: ByFamily<u64>,
 }
 
 #[derive(Debug)]
-enum OrderItem {
-    Route(OutKey),
+enum Queued {
+    Route(OutKey, OutState),
+    /// A route queued again further back (a route refresh): skipped when taken.
+    Moved,
     EndOfRib(Family),
     RefreshMarker(Family, bool),
+}
+
+impl Inner {
+    fn push(&mut self, item: Queued) -> u64 {
+        self.order.push_back(item);
+        self.head + self.order.len() as u64 - 1
+    }
+
+    /// The queued item of a route, if it is queued.
+    fn queued_mut(&mut self, key: &OutKey) -> Option<&mut Queued> {
+        let seq = *self.position.get(key)?;
+        let i = usize::try_from(seq.checked_sub(self.head)?).ok()?;
+        self.order.get_mut(i)
+    }
 }
 
 /// Shared between the RIB (producer) and one peer task (consumer).
@@ -63,32 +85,40 @@ impl Outbox {
         Arc::new(Outbox::default())
     }
 
-    /// Queue the latest state of a route.
+    /// Queue the latest state of a route (replacing its queued state, in its place).
     pub fn put(&self, key: OutKey, state: OutState) {
         let Ok(mut g) = self.inner.lock() else { return };
-        if g.pending.insert(key, state).is_none() {
-            g.order.push_back(OrderItem::Route(key));
+        if let Some(Queued::Route(_, queued)) = g.queued_mut(&key) {
+            *queued = state;
+            return;
         }
+        let seq = g.push(Queued::Route(key, state));
+        g.position.insert(&key, seq);
     }
 
     pub fn end_of_rib(&self, family: Family) {
         if let Ok(mut g) = self.inner.lock() {
-            g.order.push_back(OrderItem::EndOfRib(family));
+            g.push(Queued::EndOfRib(family));
         }
     }
 
     /// RFC 7313: mark the beginning or end of a re-advertisement.
     pub fn refresh_marker(&self, family: Family, begin: bool) {
         if let Ok(mut g) = self.inner.lock() {
-            g.order.push_back(OrderItem::RefreshMarker(family, begin));
+            g.push(Queued::RefreshMarker(family, begin));
         }
     }
 
-    /// Queue a route again even if it is already queued (a route refresh re-sends it).
+    /// Queue a route at the back even if it is already queued (a route refresh re-sends
+    /// it: RFC 7313 §4 wants it between the BoRR and EoRR markers, after the marker queued
+    /// just before, so an earlier queued copy is dropped rather than sent before the BoRR).
     pub fn put_again(&self, key: OutKey, state: OutState) {
         let Ok(mut g) = self.inner.lock() else { return };
-        g.pending.insert(key, state);
-        g.order.push_back(OrderItem::Route(key));
+        if let Some(item) = g.queued_mut(&key) {
+            *item = Queued::Moved;
+        }
+        let seq = g.push(Queued::Route(key, state));
+        g.position.insert(&key, seq);
     }
 
     /// Ask the peer task to close the session: `family` went past `max` prefixes.
@@ -129,15 +159,24 @@ impl Outbox {
             let Some(item) = g.order.pop_front() else {
                 break;
             };
+            let seq = g.head;
+            g.head += 1;
             match item {
-                OrderItem::Route(k) => {
-                    if let Some(s) = g.pending.remove(&k) {
-                        out.push(OutItem::Route(k, s));
+                Queued::Route(k, s) => {
+                    if g.position.get(&k) == Some(&seq) {
+                        g.position.remove(&k);
                     }
+                    out.push(OutItem::Route(k, s));
                 }
-                OrderItem::EndOfRib(f) => out.push(OutItem::EndOfRib(f)),
-                OrderItem::RefreshMarker(f, b) => out.push(OutItem::RefreshMarker(f, b)),
+                Queued::Moved => {}
+                Queued::EndOfRib(f) => out.push(OutItem::EndOfRib(f)),
+                Queued::RefreshMarker(f, b) => out.push(OutItem::RefreshMarker(f, b)),
             }
+        }
+        if g.order.is_empty() {
+            // Give the memory of a large burst back.
+            g.order = VecDeque::new();
+            g.position.clear();
         }
         out
     }
@@ -153,8 +192,10 @@ impl Outbox {
     /// Forget everything queued (the session went down).
     pub fn clear(&self) {
         if let Ok(mut g) = self.inner.lock() {
-            g.pending.clear();
-            g.order.clear();
+            let next = g.head + g.order.len() as u64;
+            g.order = VecDeque::new();
+            g.position.clear();
+            g.head = next;
         }
     }
 }
@@ -187,6 +228,58 @@ mod tests {
         assert!(matches!(&items[1], OutItem::Route(k, Some(_)) if *k == key("10.1.0.0/16")));
         assert!(matches!(items[2], OutItem::EndOfRib(Family::IPV4_UNICAST)));
         assert!(o.is_empty());
+    }
+
+    /// RFC 7313 §4: a route queued before a refresh goes out once, between the markers.
+    #[test]
+    fn a_refreshed_route_goes_between_the_markers() {
+        let o = Outbox::new();
+        let a = Arc::new(PathAttrs::new(Vec::new(), None));
+        o.put(key("10.0.0.0/8"), Some((None, a.clone())));
+        o.put(key("10.1.0.0/16"), Some((None, a.clone())));
+        o.refresh_marker(Family::IPV4_UNICAST, true);
+        o.put_again(key("10.0.0.0/8"), Some((None, a.clone())));
+        o.refresh_marker(Family::IPV4_UNICAST, false);
+        let items = o.take(10);
+        let shape: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                OutItem::Route(k, _) => k.prefix.to_string(),
+                OutItem::EndOfRib(_) => "eor".into(),
+                OutItem::RefreshMarker(_, b) => format!("marker {b}"),
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            ["10.1.0.0/16", "marker true", "10.0.0.0/8", "marker false"]
+        );
+        assert!(o.is_empty());
+    }
+
+    /// After a partial take, a newer state of a route still queued replaces it in place, and
+    /// a route already taken is queued again; after `clear` nothing old comes back.
+    #[test]
+    fn coalesces_across_takes_and_clears() {
+        let o = Outbox::new();
+        let a = Arc::new(PathAttrs::new(Vec::new(), None));
+        for i in 0..4u8 {
+            o.put(key(&format!("10.{i}.0.0/16")), Some((None, a.clone())));
+        }
+        assert_eq!(o.take(2).len(), 2);
+        o.put(key("10.3.0.0/16"), None);
+        o.put(key("10.0.0.0/16"), None);
+        let rest = o.take(10);
+        assert_eq!(rest.len(), 3);
+        assert!(matches!(&rest[0], OutItem::Route(k, Some(_)) if *k == key("10.2.0.0/16")));
+        assert!(matches!(&rest[1], OutItem::Route(k, None) if *k == key("10.3.0.0/16")));
+        assert!(matches!(&rest[2], OutItem::Route(k, None) if *k == key("10.0.0.0/16")));
+        o.put(key("10.9.0.0/16"), None);
+        o.clear();
+        o.put(key("10.8.0.0/16"), None);
+        o.put(key("10.8.0.0/16"), Some((None, a.clone())));
+        let after = o.take(10);
+        assert_eq!(after.len(), 1);
+        assert!(matches!(&after[0], OutItem::Route(k, Some(_)) if *k == key("10.8.0.0/16")));
     }
 
     #[test]
