@@ -175,6 +175,7 @@ pub async fn start(
                 crate::dataplane::kernel::KernelOptions {
                     protocol: config.dataplane.kernel_protocol,
                     device: None,
+                    pmtu_relay: config.dataplane.pmtu_relay,
                 },
             )
             .map_err(|e| Srv6Error::Backend(format!("kernel: {e}")))?;
@@ -229,6 +230,7 @@ async fn run_with<D: Dataplane>(
     rib: RibHandle,
 ) -> Result<(Srv6Handle, JoinHandle<()>), Srv6Error> {
     let cfg = config.srv6.clone();
+    crate::dataplane::kernel::pmtu_relay::register_metrics();
     let sids = local::allocate(&cfg).map_err(Srv6Error::Sids)?;
     for (s, ids) in cfg.services.iter().zip(&sids) {
         for sid in ids.all() {
