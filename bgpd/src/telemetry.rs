@@ -302,6 +302,8 @@ pub fn refresh_srv6(srv6: &crate::srv6::Srv6Handle) {
     ] {
         gauge!("sidra_dataplane_objects", "kind" => kind).set(n as f64);
     }
+    // At zero until the kernel backend's PMTU relay counts something (0 with other backends).
+    crate::dataplane::kernel::pmtu_relay::register_metrics();
     gauge!("sidra_srv6_routes", "state" => "installed").set(installed as f64);
     gauge!("sidra_srv6_routes", "state" => "not_installed")
         .set(total.saturating_sub(installed) as f64);

@@ -230,7 +230,6 @@ async fn run_with<D: Dataplane>(
     rib: RibHandle,
 ) -> Result<(Srv6Handle, JoinHandle<()>), Srv6Error> {
     let cfg = config.srv6.clone();
-    crate::dataplane::kernel::pmtu_relay::register_metrics();
     let sids = local::allocate(&cfg).map_err(Srv6Error::Sids)?;
     for (s, ids) in cfg.services.iter().zip(&sids) {
         for sid in ids.all() {

@@ -44,7 +44,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// `IPPROTO_RAW`: a send-only raw IPv4 socket (raw(7)), so it queues none of the node's ICMP.
 const IPPROTO_RAW: i32 = 255;
 
-/// The relay's counters at zero, so they are exported before the first message.
+/// Register the relay's counters (at zero until they count something), so they are exported
+/// before the first message (the telemetry refresher calls it while an SRv6 service runs).
 pub fn register_metrics() {
     for family in ["ipv4", "ipv6"] {
         counter!("sidra_dataplane_pmtu_relayed_total", "family" => family).increment(0);
