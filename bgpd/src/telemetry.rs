@@ -18,7 +18,8 @@
 //! [`GAUGE_IDLE`]; its counters stay (a counter must not go back to zero while scraped).
 //!
 //! Names follow the Prometheus conventions (`sidra_` prefix, `_total` counters, `_seconds`);
-//! labels are bounded: `peer` (a configured neighbor's address), `family` (4 values), `type`
+//! labels are bounded: `peer` (a configured neighbor's address), `family` (4 values; the PMTU
+//! relay's `ipv4`/`ipv6`), `reason` (8 values), `type`
 //! (6 values), `kind` (the data plane's object or change kinds), `result` (`ok`, `error`);
 //! the session's `state` is a value, not a label (`sidra_srv6_routes`' `state` has 2 values).
 //!
@@ -47,6 +48,8 @@
 //! | `sidra_dataplane_in_sync` | gauge 0/1 | |
 //! | `sidra_dataplane_objects` | gauge: programmed objects | `kind` (`local_sids`, `policies`, `steering`) |
 //! | `sidra_srv6_routes` | gauge: remote SRv6 routes | `state` (`installed`, `not_installed`) |
+//! | `sidra_dataplane_pmtu_relayed_total` | counter: "packet too big" relayed to pods by the kernel backend's PMTU relay | `family` (`ipv4`, `ipv6`) |
+//! | `sidra_dataplane_pmtu_dropped_total` | counter: messages the PMTU relay did not relay | `reason` (`truncated`, `malformed`, `foreign_source`, `not_srv6`, `df_clear`, `not_allowed`, `rate_limited`, `send_error`) |
 //!
 //! The data plane and SRv6 metrics exist only when sidrad runs an SRv6 service (an `[srv6]`
 //! section or a data plane backend).
@@ -90,6 +93,8 @@ pub const METRICS: &[(&str, &str)] = &[
     ("sidra_dataplane_in_sync", "gauge"),
     ("sidra_dataplane_objects", "gauge"),
     ("sidra_srv6_routes", "gauge"),
+    ("sidra_dataplane_pmtu_relayed_total", "counter"),
+    ("sidra_dataplane_pmtu_dropped_total", "counter"),
 ];
 
 /// The buckets of `sidra_dataplane_apply_seconds` (a batch takes from microseconds with the
@@ -266,6 +271,14 @@ fn describe() {
         "sidra_srv6_routes",
         "Remote SRv6 routes, by state (installed: a policy and steering desired; not_installed)"
     );
+    describe_counter!(
+        "sidra_dataplane_pmtu_relayed_total",
+        "Packet too big messages about SRv6-encapsulated pod packets relayed to the pods (kernel backend), by family"
+    );
+    describe_counter!(
+        "sidra_dataplane_pmtu_dropped_total",
+        "Packet too big messages the PMTU relay did not relay, by reason"
+    );
 }
 
 /// Set the SRv6 and data plane gauges from the service's snapshot and the reconciler's status.
@@ -289,6 +302,8 @@ pub fn refresh_srv6(srv6: &crate::srv6::Srv6Handle) {
     ] {
         gauge!("sidra_dataplane_objects", "kind" => kind).set(n as f64);
     }
+    // At zero until the kernel backend's PMTU relay counts something (0 with other backends).
+    crate::dataplane::kernel::pmtu_relay::register_metrics();
     gauge!("sidra_srv6_routes", "state" => "installed").set(installed as f64);
     gauge!("sidra_srv6_routes", "state" => "not_installed")
         .set(total.saturating_sub(installed) as f64);

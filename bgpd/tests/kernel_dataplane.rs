@@ -302,6 +302,7 @@ fn check_nexthop_routes(ns: &Netns, v4: &str, v6: &str) {
 #[test]
 fn pods_ping_over_srv6() {
     let TwoNodes {
+        running: _running,
         n1: _n1,
         n2,
         p1,

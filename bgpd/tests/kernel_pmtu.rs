@@ -8,14 +8,15 @@
 //! forward a packet to tell its source ("fragmentation needed" with the next-hop MTU, "packet
 //! too big" with the MTU); otherwise the pod's TCP stalls after the handshake.
 //!
-//! Ignored: the kernel black-holes these packets today, whatever the route says. A seg6
-//! encapsulation route redirects the input path (`LWTUNNEL_STATE_INPUT_REDIRECT`: the route's
-//! input is `lwtunnel_input` -> `seg6_input`, not `ip_forward` / `ip6_forward`), so the inner
-//! packet's size is checked nowhere and a route MTU (`RTAX_MTU`, locked or not) is never
-//! consulted for forwarded packets; the encapsulated packet then fails `ip6_forward`'s MTU check
-//! and the "packet too big" goes to the outer source, the node itself. Checked on Linux 6.18
-//! with both steering forms (`nhid N` and per-route `encap seg6`), with and without
-//! `mtu lock 1436`. Run it with `--ignored` against a fix.
+//! The kernel alone black-holes these packets, whatever the route says. A seg6 encapsulation
+//! route redirects the input path (`LWTUNNEL_STATE_INPUT_REDIRECT`: the route's input is
+//! `lwtunnel_input` -> `seg6_input`, not `ip_forward` / `ip6_forward`), so the inner packet's
+//! size is checked nowhere and a route MTU (`RTAX_MTU`, locked or not) is never consulted for
+//! forwarded packets; the encapsulated packet then fails `ip6_forward`'s MTU check and the
+//! "packet too big" goes to the outer source, the node itself (checked on Linux 6.18 with both
+//! steering forms, with and without `mtu lock 1436`). sidra's PMTU relay
+//! (`dataplane::kernel::pmtu_relay`) turns that message into the error the pod should get;
+//! this test passes because of it (and fails with `pmtu_relay: false`).
 
 mod netns;
 
@@ -141,7 +142,6 @@ fn pmtu_failures(t: &TwoNodes) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "the kernel's seg6 encapsulation black-holes oversized forwarded pod packets (see the module doc)"]
 fn pods_discover_the_path_mtu_over_srv6() {
     let mut failures = Vec::new();
     for nexthops in [true, false] {

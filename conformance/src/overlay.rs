@@ -687,12 +687,19 @@ additional segment adds 16 bytes. For a 1400-byte UDP payload the inner packet i
   rise, its `IcmpOutDestUnreachs` does not). Path MTU discovery cannot work, so a TCP connection
   with the default MSS (1460) is black-holed after its handshake: the TCP rows show 0 delivered
   and the sender retransmitting. UDP with 1400-byte payloads is lost entirely over IPv6 pods
-  (1512 bytes) and passes over IPv4 pods (1492 bytes). With sidra on the kernel, the pod MTU
+  (1512 bytes) and passes over IPv4 pods (1492 bytes). With the kernel alone, the pod MTU
   (or the pods' MSS) **must** leave 64 bytes per segment. An `mtu` on the encap routes does not
   help: the seg6 route sends forwarded packets to the encapsulation directly, past the
   forwarding MTU check that reads it (checked: `mtu lock 1436` on both route forms, still
   silence; see docs/deployment.md "Pod MTU"), and `advmss` only applies to the node's own
-  connections. Still open.
+  connections. **Fixed** since these rows were measured, by sidrad's PMTU relay (commit
+  24bdf3a; `dataplane.pmtu_relay`, on by default with the kernel backend): sidrad reads that
+  "packet too big" and sends the pod the ICMPv4 "frag needed" / ICMPv6 "packet too big" naming
+  the MTU left after the encapsulation (1436), so path MTU discovery works (checked by
+  `bgpd/tests/kernel_pmtu.rs`: DF pings get the error naming 1436, 4 MB of TCP cross over IPv4
+  and IPv6 pods at MTU 1500, both route forms). The unadjusted SRv6 rows above predate it; a
+  new run of `scripts/overlay-bench.sh` measures with it. A pod MTU that leaves 64 bytes per
+  segment still spares the pod the first drop and round trip.
 * VXLAN: the kernel gives the vxlan device the fabric MTU minus 70 (1430), so an oversized pod
   packet fails an ordinary routing MTU check on the node, which answers the pod with ICMP "frag
   needed" / "packet too big". Path MTU discovery works: TCP lowers its segment size after the
@@ -728,8 +735,8 @@ binary API). None of the numbers above transfer directly:
   40/1500 ≈ 2.7 % (reduced encapsulation), 70/1500 ≈ 4.7 % (VXLAN over IPv6) of the wire.
 * VPP's H.Encaps.Red with a single SID emits no SRH (40 bytes); a Linux tail-end then needs a
   seg6local SID (End.DX4 / End.DT6), not the SRH-based decap (see the kernel reference notes).
-* The black-hole behaviour above is the kernel's; VPP's MTU handling on the encap path is its
-  own and was not measured here.
+* The black-hole behaviour above is the kernel's (sidrad's PMTU relay is part of its kernel
+  backend); VPP's MTU handling on the encap path is its own and was not measured here.
 "#;
 
 #[cfg(test)]

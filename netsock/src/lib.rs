@@ -1,8 +1,10 @@
-//! Socket options that BGP needs and that neither `socket2`, `nix` nor `rustix` exposes:
+//! Socket options that BGP and the data plane need and that neither `socket2`, `nix` nor `rustix` exposes:
 //!
 //! * TCP-MD5 signatures (RFC 2385) through Linux's `TCP_MD5SIG`, keyed by peer address;
 //! * the minimum TTL / hop count of received packets for GTSM (RFC 5082) through `IP_MINTTL`
-//!   and `IPV6_MINHOPCOUNT`.
+//!   and `IPV6_MINHOPCOUNT`;
+//! * the ICMPv6 type filter of a raw ICMPv6 socket (`ICMP6_FILTER`, RFC 3542 §3.2), so the
+//!   data plane's PMTU relay only wakes up for the messages it handles.
 //!
 //! This is the only crate of the workspace with `unsafe` code: one `setsockopt` call, in
 //! [`setsockopt_bytes`], behind safe, typed functions.
@@ -116,6 +118,36 @@ pub fn set_min_ttl(fd: &impl AsFd, socket_is_v6: bool, min: u8) -> io::Result<()
     }
 }
 
+/// Linux `ICMP6_FILTER` (include/uapi/linux/icmpv6.h), at level `IPPROTO_ICMPV6`.
+const ICMP6_FILTER: libc::c_int = 1;
+
+/// Linux `struct icmp6_filter` (`__u32 data[8]`, native order): a bit per ICMPv6 type, set =
+/// blocked. Every type blocked but `pass`.
+fn icmp6_filter_bytes(pass: &[u8]) -> [u8; 32] {
+    let mut words = [u32::MAX; 8];
+    for t in pass {
+        if let Some(w) = words.get_mut(usize::from(t >> 5)) {
+            *w &= !(1u32 << (t & 31));
+        }
+    }
+    let mut b = [0u8; 32];
+    for (chunk, w) in b.chunks_exact_mut(4).zip(words) {
+        chunk.copy_from_slice(&w.to_ne_bytes());
+    }
+    b
+}
+
+/// Let a raw ICMPv6 socket receive only the ICMPv6 types in `pass` (RFC 3542 §3.2,
+/// `ICMP6_FILTER_SETBLOCKALL` then `ICMP6_FILTER_SETPASS` for each).
+pub fn set_icmp6_filter(fd: &impl AsFd, pass: &[u8]) -> io::Result<()> {
+    setsockopt_bytes(
+        fd,
+        libc::IPPROTO_ICMPV6,
+        ICMP6_FILTER,
+        &icmp6_filter_bytes(pass),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::{Ipv4Addr, Ipv6Addr, TcpListener};
@@ -161,6 +193,18 @@ mod tests {
         );
         assert_eq!(u16::from_ne_bytes([b[130], b[131]]), 3);
         assert_eq!(&b[136..139], b"abc");
+    }
+
+    #[test]
+    fn icmp6_filter_layout() {
+        let b = icmp6_filter_bytes(&[2, 135]);
+        let word =
+            |i: usize| u32::from_ne_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]);
+        assert_eq!(word(0), !(1 << 2));
+        assert_eq!(word(4), !(1 << (135 - 128)));
+        for i in [1, 2, 3, 5, 6, 7] {
+            assert_eq!(word(i), u32::MAX);
+        }
     }
 
     #[test]

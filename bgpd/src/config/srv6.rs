@@ -32,6 +32,8 @@
 //! kernel_protocol = 99                    # route protocol number of sidra's kernel routes
 //! vpp_socket = "/run/vpp/api.sock"
 //! underlay_routes = false                 # install learnt locator routes (kernel)
+//! pmtu_relay = true                       # relay "packet too big" to pods (kernel; needs
+//!                                         # CAP_NET_RAW and srv6.source_address on the node)
 //! restart_hold = 60                       # seconds removals wait after a restart
 //! ```
 
@@ -81,6 +83,7 @@ const DATAPLANE_KEYS: &[&str] = &[
     "vpp_socket",
     "underlay_routes",
     "restart_hold",
+    "pmtu_relay",
 ];
 
 /// `[srv6]`.
@@ -158,6 +161,9 @@ pub struct DataplaneConfig {
     pub vpp_socket: PathBuf,
     pub underlay_routes: bool,
     pub restart_hold: Duration,
+    /// The kernel backend's PMTU relay: the kernel's "packet too big" about an encapsulated
+    /// pod packet becomes the ICMP error the pod should have got (default on).
+    pub pmtu_relay: bool,
 }
 
 pub const DEFAULT_KERNEL_PROTOCOL: u8 = 99;
@@ -171,6 +177,7 @@ impl Default for DataplaneConfig {
             vpp_socket: PathBuf::from(DEFAULT_VPP_SOCKET),
             underlay_routes: false,
             restart_hold: Duration::from_secs(60),
+            pmtu_relay: true,
         }
     }
 }
@@ -542,6 +549,11 @@ pub(super) fn read_dataplane(node: &Node<'_>, errs: &mut ConfigErrors) -> Datapl
             "underlay_routes" => {
                 if let Some(f) = e.boolean(errs) {
                     d.underlay_routes = f.value;
+                }
+            }
+            "pmtu_relay" => {
+                if let Some(f) = e.boolean(errs) {
+                    d.pmtu_relay = f.value;
                 }
             }
             "restart_hold" => {

@@ -151,3 +151,19 @@ fn config_problems_name_their_key() {
         "{e}"
     );
 }
+
+#[test]
+fn pmtu_relay_is_on_by_default_and_can_be_turned_off() {
+    let c = load_str(&format!("{CONF}\n[dataplane]\nbackend = \"kernel\"\n")).unwrap();
+    assert!(c.dataplane.pmtu_relay);
+    let c = load_str(&format!(
+        "{CONF}\n[dataplane]\nbackend = \"kernel\"\npmtu_relay = false\n"
+    ))
+    .unwrap();
+    assert!(!c.dataplane.pmtu_relay);
+    let e = load_str(&format!("{CONF}\n[dataplane]\npmtu_relay = \"off\"\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("dataplane.pmtu_relay: "), "{e}");
+    assert!(e.contains("expected true or false"), "{e}");
+}

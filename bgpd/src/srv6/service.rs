@@ -175,6 +175,7 @@ pub async fn start(
                 crate::dataplane::kernel::KernelOptions {
                     protocol: config.dataplane.kernel_protocol,
                     device: None,
+                    pmtu_relay: config.dataplane.pmtu_relay,
                 },
             )
             .map_err(|e| Srv6Error::Backend(format!("kernel: {e}")))?;

@@ -168,7 +168,11 @@ pub fn opts(dp: &KernelDataplane) -> DiffOptions {
 
 /// The kernel backend with nexthop objects (`nexthops`) or per-route encapsulation.
 pub fn open(nexthops: bool) -> KernelDataplane {
-    let o = KernelOptions::default();
+    open_with(nexthops, KernelOptions::default())
+}
+
+/// [`open`] with options.
+pub fn open_with(nexthops: bool, o: KernelOptions) -> KernelDataplane {
     let dp = if nexthops {
         KernelDataplane::new(o).unwrap()
     } else {
@@ -190,8 +194,12 @@ pub async fn apply_ok(dp: &mut KernelDataplane, changes: &[Change]) {
 /// pod behind it (`pod` on the node, `eth0` in the pod: 10.K.1.2/24 and 2001:db8:K::2/64
 /// behind the gateways .1 and ::1, MTU 1500). Node K has the SIDs fc00:K::4 (End.DT4) and
 /// fc00:K::6 (End.DT6) and steers the other pod's prefixes into policies to the other node's
-/// SIDs (binding SIDs fc00:K:b::4 and fc00:K:b::6), as sidra's kernel backend programs them.
+/// SIDs (binding SIDs fc00:K:b::4 and fc00:K:b::6), as sidra's kernel backend programs them;
+/// its encapsulation source fc00:K::1 is an address on its `lo`. Each node's backend keeps
+/// running (with its PMTU relay) until the fixture is dropped.
 pub struct TwoNodes {
+    /// The nodes' backends; first, so they stop before the namespaces go.
+    pub running: Running,
     pub n1: Netns,
     pub n2: Netns,
     pub p1: Netns,
@@ -202,7 +210,13 @@ impl TwoNodes {
     /// Build the namespaces with names from `prefix` and program both nodes (`nexthops`: with
     /// nexthop objects, otherwise per-route encapsulation).
     pub fn new(prefix: &str, nexthops: bool) -> TwoNodes {
-        let t = TwoNodes {
+        Self::with_options(prefix, nexthops, KernelOptions::default())
+    }
+
+    /// [`TwoNodes::new`] with the backends' options.
+    pub fn with_options(prefix: &str, nexthops: bool, o: KernelOptions) -> TwoNodes {
+        let mut t = TwoNodes {
+            running: Running::default(),
             n1: Netns::new(prefix),
             n2: Netns::new(prefix),
             p1: Netns::new(prefix),
@@ -221,6 +235,8 @@ impl TwoNodes {
             ]);
             let fabric = format!("fd00::{i}/64");
             node.ip(&["addr", "add", &fabric, "dev", "uplink", "nodad"]);
+            let tunsrc = format!("fc00:{i}::1/128");
+            node.ip(&["addr", "add", &tunsrc, "dev", "lo", "nodad"]);
             sh(&[
                 "ip", "-n", &node.0, "link", "add", "pod", "type", "veth", "peer", "name", "eth0",
                 "netns", &pod.0,
@@ -239,13 +255,33 @@ impl TwoNodes {
         }
         for (node, me, other) in [(&t.n1, 1, 2), (&t.n2, 2, 1)] {
             let s = Self::state(me, other);
-            node.block_on(move || async move {
-                let mut dp = open(nexthops);
-                let have = dp.read().await.unwrap();
-                let changes = diff(&have, &s, opts(&dp));
-                apply_ok(&mut dp, &changes).await;
-                assert_eq!(dp.read().await.unwrap(), s);
+            let o = o.clone();
+            let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+            let thread = node.spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(async move {
+                        let mut dp = open_with(nexthops, o);
+                        let have = dp.read().await.unwrap();
+                        let changes = diff(&have, &s, opts(&dp));
+                        apply_ok(&mut dp, &changes).await;
+                        assert_eq!(dp.read().await.unwrap(), s);
+                        let _ = ready_tx.send(());
+                        // Keep the backend (and its relay) until the fixture goes.
+                        let _ = stop_rx.await;
+                    })
             });
+            if ready_rx.recv().is_err() {
+                match thread.join() {
+                    Err(p) => std::panic::resume_unwind(p),
+                    Ok(()) => panic!("node {me}'s backend did not start"),
+                }
+            }
+            t.running.stops.push(stop_tx);
+            t.running.threads.push(thread);
         }
         // Resolve the node link's neighbours first (a packet waiting for ND may be lost).
         t.n1.exec(&["ping", "-6", "-c", "1", "-W", "1", "fd00::2"]);
@@ -276,5 +312,21 @@ impl TwoNodes {
         s.add_steering(steer(&format!("10.{other}.1.0/24"), 254, &b4));
         s.add_steering(steer(&format!("2001:db8:{other}::/64"), 254, &b6));
         s
+    }
+}
+
+/// Backends running on their own threads, stopped (and joined) when dropped.
+#[derive(Default)]
+pub struct Running {
+    stops: Vec<tokio::sync::oneshot::Sender<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stops.clear();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
     }
 }

@@ -21,13 +21,18 @@
 //!   weights), pointing where the kernel routes the first segment (IPv6 routes via `lo`
 //!   become reject routes, and IPv6 multipath needs gateways).
 //! * Encapsulation source: `ip sr tunsrc` (the SEG6 generic netlink family).
+//! * The PMTU relay ([`pmtu_relay`], on unless [`KernelOptions::pmtu_relay`] is off): a task
+//!   that turns the kernel's "packet too big" about an encapsulated pod packet (sent to the
+//!   encapsulation source) into the ICMP error the pod should have got.
 //!
 //! Requests are pipelined (see [`nl`]): 100k routes take a fraction of a second.
 
 mod nexthop;
 mod nl;
+pub mod pmtu_relay;
 mod policies;
 mod probe;
+mod ptb;
 mod routes;
 mod tunsrc;
 
@@ -39,7 +44,8 @@ use ipnet::IpNet;
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE, NetlinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::route::RouteMessage;
-use tracing::debug;
+use tokio::sync::watch;
+use tracing::{debug, warn};
 
 use super::{
     Capabilities, Change, Dataplane, DataplaneError, DataplaneState, LocalBehavior, LocalSid,
@@ -47,6 +53,7 @@ use super::{
 };
 use nexthop::Req;
 use nl::{ENETUNREACH, ENOENT, ESRCH, Netlink, NlError, message};
+use pmtu_relay::PmtuRelay;
 use probe::{Link, Probe};
 use routes::{Hop, Parsed, SidMode};
 use tunsrc::TunSrc;
@@ -64,6 +71,8 @@ pub struct KernelOptions {
     /// non-loopback device that is up. IPv6 routes on `lo` are turned into reject routes by
     /// the kernel, so it must not be `lo`.
     pub device: Option<String>,
+    /// Run the PMTU relay ([`pmtu_relay`]; `dataplane.pmtu_relay`, default on).
+    pub pmtu_relay: bool,
 }
 
 impl Default for KernelOptions {
@@ -71,6 +80,7 @@ impl Default for KernelOptions {
         KernelOptions {
             protocol: DEFAULT_PROTOCOL,
             device: None,
+            pmtu_relay: true,
         }
     }
 }
@@ -79,6 +89,8 @@ impl Default for KernelOptions {
 pub struct KernelDataplane {
     inner: Arc<Mutex<Inner>>,
     caps: Capabilities,
+    /// Stops with the backend.
+    _relay: Option<PmtuRelay>,
 }
 
 struct Inner {
@@ -97,6 +109,10 @@ struct Inner {
     policies: BTreeMap<Ipv6Addr, Policy>,
     /// The nexthop mode's state (`None`: per-route mode).
     nh: Option<policies::NhState>,
+    /// The encapsulation source as programmed, for the PMTU relay.
+    encap_source: watch::Sender<Option<Ipv6Addr>>,
+    /// The PMTU relay runs (the encapsulation source must then be a local address).
+    relay_on: bool,
 }
 
 fn err(e: impl std::fmt::Display) -> DataplaneError {
@@ -203,6 +219,27 @@ impl KernelDataplane {
                 None
             }
         };
+        let (encap_source, source_rx) = watch::channel(None);
+        let relay = if opts.pmtu_relay {
+            match PmtuRelay::start(source_rx) {
+                Ok(r) => {
+                    modes.push(format!(
+                        "PMTU relay: \"packet too big\" about encapsulated pod packets relayed to \
+                         the pods (ICMPv4 fragmentation needed / ICMPv6 packet too big, at most \
+                         {} a second; the encapsulation source must be an address of this node)",
+                        pmtu_relay::RATE
+                    ));
+                    Some(r)
+                }
+                Err(e) => {
+                    modes.push(e);
+                    None
+                }
+            }
+        } else {
+            modes.push("PMTU relay off (dataplane.pmtu_relay = false)".to_string());
+            None
+        };
         let inner = Inner {
             nl,
             tunsrc,
@@ -213,6 +250,8 @@ impl KernelDataplane {
             steering_bsid: HashMap::new(),
             policies: BTreeMap::new(),
             nh: use_nh.then(policies::NhState::default),
+            encap_source,
+            relay_on: relay.is_some(),
         };
         Ok(KernelDataplane {
             inner: Arc::new(Mutex::new(inner)),
@@ -220,6 +259,7 @@ impl KernelDataplane {
                 inline_policies: !use_nh,
                 modes,
             },
+            _relay: relay,
         })
     }
 
@@ -320,6 +360,7 @@ impl Inner {
             st.encap_source = t
                 .get()
                 .map_err(|e| err(format!("cannot read the encap source: {}", e.describe())))?;
+            self.note_encap_source(st.encap_source);
         }
         let nexthops = match self.nh {
             Some(_) => self
@@ -419,6 +460,36 @@ impl Inner {
             });
         }
         Ok(st)
+    }
+
+    /// Tell the PMTU relay the encapsulation source; warn when the kernel would not deliver
+    /// the "packet too big" messages sent to it (not an address of this node).
+    fn note_encap_source(&mut self, src: Option<Ipv6Addr>) {
+        let changed = self.encap_source.send_if_modified(|cur| {
+            let changed = *cur != src;
+            *cur = src;
+            changed
+        });
+        let Some(a) = src.filter(|_| changed && self.relay_on) else {
+            return;
+        };
+        let local = self
+            .nl
+            .request(message(RouteNetlinkMessage::GetRoute(routes::lookup(a)), 0))
+            .ok()
+            .and_then(|r| match r.first() {
+                Some(RouteNetlinkMessage::NewRoute(m)) => Some(routes::hop_of(m).2),
+                _ => None,
+            })
+            .unwrap_or(false);
+        if !local {
+            warn!(
+                "the encapsulation source {a} (srv6.source_address) is not an address of this \
+                 node: the kernel drops the \"packet too big\" messages sent to it, so the PMTU \
+                 relay cannot tell pods that their packets are too big for SRv6 (add the address \
+                 to a device, e.g. `ip addr add {a}/128 dev lo`)"
+            );
+        }
     }
 
     fn seg6local_dev(&self, links: &[Link]) -> Result<u32, String> {
@@ -564,6 +635,9 @@ impl Inner {
                         Some(t) => t.set(*a).map_err(|e| e.describe()),
                         None => Err("the kernel has no SEG6 generic netlink family".to_string()),
                     };
+                    if r.is_ok() {
+                        self.note_encap_source(Some(*a));
+                    }
                     r.map(|()| Vec::new())
                 }
                 Change::AddTable(t, v6) => {
