@@ -104,7 +104,9 @@ fn decision(c: &mut Criterion) {
 fn intern(c: &mut Criterion) {
     let mut g = c.benchmark_group("intern");
     let mut interner = AttrInterner::default();
-    let held: Vec<Arc<PathAttrs>> = (0..10_000).map(|m| interner.intern(attrs(65001, m))).collect();
+    let held: Vec<Arc<PathAttrs>> = (0..10_000)
+        .map(|m| interner.intern(attrs(65001, m)))
+        .collect();
     g.throughput(Throughput::Elements(1));
     let mut m = 0u32;
     g.bench_function("hit", |b| {
