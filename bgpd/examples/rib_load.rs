@@ -3,15 +3,18 @@
 //! and feed them to `rib::Rib` from one peer, then optionally reflect them to N clients.
 //!
 //! ```text
-//! cargo run --release -p bgpd --example rib_load -- [PREFIXES] [CLIENTS] [PEERS]
+//! cargo run --release -p bgpd --example rib_load -- [PREFIXES] [CLIENTS] [PEERS] [PER_UPDATE]
 //! ```
+//! PER_UPDATE (default 1000) prefixes share each UPDATE and its attribute set (every UPDATE
+//! has its own: the AS_PATH or MED differs); 4 is the harness's `v4-uniq-1m` shape.
 //! With PEERS > 1, PEERS non-client iBGP peers each send the same PREFIXES with their own
 //! attributes (neighbouring AS per peer, a MED unique per UPDATE, two communities, as the
 //! whole-daemon harness's `v4-KxN` workloads), their UPDATEs interleaved one by one: best-path
 //! contention, every prefix changed PEERS times.
 //!
 //! Prints one JSON line: decode+insert time, reflect time, peak RSS growth per route, attribute
-//! sets. Memory is read from /proc/self/status (VmRSS/VmHWM).
+//! sets, then the same for withdraw-all (every peer withdraws every prefix; `routes_left`
+//! should be 0). Memory is read from /proc/self/status (VmRSS/VmHWM).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark tool, inputs are its own
 
@@ -54,12 +57,11 @@ fn peer(id: u32, rr_client: bool) -> PeerInfo {
     }
 }
 
-/// UPDATEs of up to 4096 bytes, 1000 /24s each, one attribute set per 1000 prefixes.
+/// UPDATEs of `per` /24s each (up to 4096 bytes at 1000), one attribute set per UPDATE.
 /// `contention`: `Some(peer)` for the attributes of one of several peers sending the same
 /// prefixes (see the module doc), `None` for the single-peer stream.
-fn stream(prefixes: u32, contention: Option<u32>) -> Vec<Vec<u8>> {
+fn stream(prefixes: u32, contention: Option<u32>, per: u32) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let per = 1000u32;
     let mut i = 0u32;
     while i < prefixes {
         let n = per.min(prefixes - i);
@@ -114,6 +116,27 @@ fn stream(prefixes: u32, contention: Option<u32>) -> Vec<Vec<u8>> {
     out
 }
 
+/// Withdrawals of the same prefixes as `stream`, 1000 per UPDATE (the Withdrawn Routes field).
+fn withdraw_stream(prefixes: u32) -> Vec<Vec<u8>> {
+    let per = 1000u32;
+    (0..prefixes.div_ceil(per))
+        .map(|m| {
+            let first = m * per;
+            let withdrawn = (first..(first + per).min(prefixes))
+                .map(|k| {
+                    let a = Ipv4Addr::from((k + (1 << 24)) << 8);
+                    Nlri::new(ipnet::IpNet::V4(ipnet::Ipv4Net::new(a, 24).unwrap()))
+                })
+                .collect();
+            let u = UpdateMessage {
+                withdrawn,
+                ..Default::default()
+            };
+            encode_to_vec(&Message::Update(u), &EncodeContext::default())
+        })
+        .collect()
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let prefixes: u32 = args
@@ -122,11 +145,20 @@ fn main() {
         .unwrap_or(1_000_000);
     let clients: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(0);
     let peers: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
+    let per: u32 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1000)
+        .clamp(1, 1000);
     // (sending peer id, encoded UPDATE), interleaved UPDATE by UPDATE across the peers.
     let msgs: Vec<(u32, Vec<u8>)> = if peers == 1 {
-        stream(prefixes, None).into_iter().map(|m| (1, m)).collect()
+        stream(prefixes, None, per)
+            .into_iter()
+            .map(|m| (1, m))
+            .collect()
     } else {
-        let per_peer: Vec<Vec<Vec<u8>>> = (0..peers).map(|p| stream(prefixes, Some(p))).collect();
+        let per_peer: Vec<Vec<Vec<u8>>> =
+            (0..peers).map(|p| stream(prefixes, Some(p), per)).collect();
         let n = per_peer.first().map_or(0, Vec::len);
         (0..n)
             .flat_map(|i| (0..peers).map(move |p| (i, p)))
@@ -174,15 +206,33 @@ fn main() {
     let t1 = Instant::now();
     let drained: usize = outboxes.iter().map(|o| o.take(usize::MAX).len()).sum();
     let drain = t1.elapsed();
+    // Withdraw-all: every peer withdraws its prefixes, interleaved UPDATE by UPDATE.
+    let gone = withdraw_stream(prefixes);
+    let t2 = Instant::now();
+    for m in &gone {
+        if let Ok(Message::Update(u)) = decode_message(m, &cx) {
+            for p in 0..peers {
+                rib.update(1 + p, &u);
+            }
+        }
+    }
+    let withdraw = t2.elapsed();
+    let left = rib.table(Family::IPV4_UNICAST).map_or(0, |t| t.len());
+    let t3 = Instant::now();
+    let withdrawn: usize = outboxes.iter().map(|o| o.take(usize::MAX).len()).sum();
+    let withdraw_drain = t3.elapsed();
     let paths = u64::from(prefixes) * u64::from(peers);
     println!(
         "{{\"prefixes\":{prefixes},\"peers\":{peers},\"clients\":{clients},\"stream_bytes\":{bytes},\"routes\":{routes},\
 \"load_seconds\":{:.3},\"ns_per_path\":{:.0},\"rss_growth_bytes_per_path\":{:.0},\"vm_hwm_kb\":{hwm},\
-\"attribute_sets\":{},\"queued_for_clients\":{queued},\"drained\":{drained},\"drain_seconds\":{:.3}}}",
+\"attribute_sets\":{},\"queued_for_clients\":{queued},\"drained\":{drained},\"drain_seconds\":{:.3},\
+\"withdraw_seconds\":{:.3},\"routes_left\":{left},\"withdrawn_for_clients\":{withdrawn},\"withdraw_drain_seconds\":{:.3}}}",
         load.as_secs_f64(),
         load.as_nanos() as f64 / paths.max(1) as f64,
         (rss1.saturating_sub(rss0) * 1024) as f64 / paths.max(1) as f64,
         rib.attribute_sets(),
         drain.as_secs_f64(),
+        withdraw.as_secs_f64(),
+        withdraw_drain.as_secs_f64(),
     );
 }

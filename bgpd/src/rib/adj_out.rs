@@ -59,6 +59,12 @@ impl<V> ByFamily<V> {
             .insert(&route_key(k), k.path_id, v)
     }
 
+    /// The value of a route, inserting `new` first if it has none.
+    pub fn get_or_insert(&mut self, k: &OutKey, new: V) -> &mut V {
+        self.family_mut(k.family)
+            .get_or_insert_with(&route_key(k), k.path_id, || new)
+    }
+
     pub fn remove(&mut self, k: &OutKey) -> Option<V> {
         let i = self.0.iter().position(|(x, _)| *x == k.family)?;
         self.0.get_mut(i)?.1.remove(&route_key(k), k.path_id)

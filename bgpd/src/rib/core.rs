@@ -1195,26 +1195,25 @@ impl Rib {
             rd: k.rd,
             path_id,
         };
-        let current = slot.adj_out.get(&key);
-        let same = match (&desired, current) {
-            (None, None) => true,
-            (Some((l1, a1)), Some((l2, a2))) => l1 == l2 && Arc::ptr_eq(a1, a2),
-            _ => false,
+        // One lookup: record the new state and compare it with the one it replaced.
+        let same = match &desired {
+            Some((label, attrs)) => match slot.adj_out.insert(&key, (*label, attrs.clone())) {
+                Some((l, a)) => l == *label && Arc::ptr_eq(&a, attrs),
+                None => {
+                    slot.advertised.add(key.family);
+                    false
+                }
+            },
+            None => match slot.adj_out.remove(&key) {
+                Some(_) => {
+                    slot.advertised.sub(key.family);
+                    false
+                }
+                None => true,
+            },
         };
         if same {
             return false;
-        }
-        match &desired {
-            Some(d) => {
-                if slot.adj_out.insert(&key, d.clone()).is_none() {
-                    slot.advertised.add(key.family);
-                }
-            }
-            None => {
-                if slot.adj_out.remove(&key).is_some() {
-                    slot.advertised.sub(key.family);
-                }
-            }
         }
         slot.outbox.put(key, desired);
         true

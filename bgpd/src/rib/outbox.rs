@@ -42,7 +42,8 @@ struct Inner {
     order: VecDeque<Queued>,
     /// The sequence number of `order[0]`; item i has number `head + i`.
     head: u64,
-    /// Per route in `order`, the sequence number of its item.
+    /// Per route queued since the queue was last empty, the sequence number of its latest item
+    /// (below `head`: taken already).
     position: ByFamily<u64>,
 }
 
@@ -88,12 +89,17 @@ impl Outbox {
     /// Queue the latest state of a route (replacing its queued state, in its place).
     pub fn put(&self, key: OutKey, state: OutState) {
         let Ok(mut g) = self.inner.lock() else { return };
-        if let Some(Queued::Route(_, queued)) = g.queued_mut(&key) {
+        let g = &mut *g;
+        // One lookup: the route's queue position, or a new entry for it (u64::MAX: none).
+        let at = g.position.get_or_insert(&key, u64::MAX);
+        if let Some(i) = at.checked_sub(g.head).and_then(|i| usize::try_from(i).ok())
+            && let Some(Queued::Route(_, queued)) = g.order.get_mut(i)
+        {
             *queued = state;
             return;
         }
-        let seq = g.push(Queued::Route(key, state));
-        g.position.insert(&key, seq);
+        *at = g.head + g.order.len() as u64;
+        g.order.push_back(Queued::Route(key, state));
     }
 
     pub fn end_of_rib(&self, family: Family) {
@@ -159,15 +165,11 @@ impl Outbox {
             let Some(item) = g.order.pop_front() else {
                 break;
             };
-            let seq = g.head;
             g.head += 1;
             match item {
-                Queued::Route(k, s) => {
-                    if g.position.get(&k) == Some(&seq) {
-                        g.position.remove(&k);
-                    }
-                    out.push(OutItem::Route(k, s));
-                }
+                // Its position stays behind (a number below `head` means "not queued") until
+                // the queue is empty: no lookup per route taken.
+                Queued::Route(k, s) => out.push(OutItem::Route(k, s)),
                 Queued::Moved => {}
                 Queued::EndOfRib(f) => out.push(OutItem::EndOfRib(f)),
                 Queued::RefreshMarker(f, b) => out.push(OutItem::RefreshMarker(f, b)),
