@@ -158,12 +158,12 @@ fn vpnv6_attributes(vrf: u16) -> Vec<PathAttribute> {
             0xfe80, 0, 0, 0, 0xd05b, 0x58ff, 0xfe3f, 0x1ea0,
         )),
     };
-    let mut reach = PathAttribute::new(AttrValue::MpReach(MpReach {
+    let mut reach = PathAttribute::new(AttrValue::MpReach(Box::new(MpReach {
         family: Family::IPV6_VPN,
         next_hop: mp::next_hop_bytes(Family::IPV6_VPN, &nh),
         reserved: 0,
         nlri: MpNlri::Prefixes(Vec::new()),
-    }));
+    })));
     // FRR always sends MP_REACH_NLRI with the Extended Length flag (flags 0x90).
     reach.flags |= FLAG_EXTENDED_LENGTH;
     // The SID with its transposed function bits (64..80) zeroed; End.DT6 (0x0012).

@@ -210,18 +210,20 @@ fn update(as4: bool, add_path: bool) -> impl Strategy<Value = UpdateMessage> {
                     attrs.push(PathAttribute::new(v));
                 }
                 if let Some((family, next_hop, n)) = mp {
-                    attrs.push(PathAttribute::new(AttrValue::MpReach(MpReach {
+                    attrs.push(PathAttribute::new(AttrValue::MpReach(Box::new(MpReach {
                         family,
                         next_hop,
                         reserved: 0,
                         nlri: MpNlri::Prefixes(n),
-                    })));
+                    }))));
                 }
                 if let Some((family, n)) = unreach {
-                    attrs.push(PathAttribute::new(AttrValue::MpUnreach(MpUnreach {
-                        family,
-                        nlri: MpNlri::Prefixes(n),
-                    })));
+                    attrs.push(PathAttribute::new(AttrValue::MpUnreach(Box::new(
+                        MpUnreach {
+                            family,
+                            nlri: MpNlri::Prefixes(n),
+                        },
+                    ))));
                 }
                 // Any order is legal on the wire; rotate deterministically by the seed.
                 let k = (order % attrs.len() as u64) as usize;

@@ -55,14 +55,14 @@ impl UpdateMessage {
 
     pub fn mp_reach(&self) -> Option<&MpReach> {
         self.attributes.iter().find_map(|a| match &a.value {
-            AttrValue::MpReach(m) => Some(m),
+            AttrValue::MpReach(m) => Some(&**m),
             _ => None,
         })
     }
 
     pub fn mp_unreach(&self) -> Option<&MpUnreach> {
         self.attributes.iter().find_map(|a| match &a.value {
-            AttrValue::MpUnreach(m) => Some(m),
+            AttrValue::MpUnreach(m) => Some(&**m),
             _ => None,
         })
     }
@@ -139,10 +139,12 @@ impl UpdateMessage {
             return UpdateMessage::default();
         }
         UpdateMessage {
-            attributes: vec![PathAttribute::new(AttrValue::MpUnreach(MpUnreach {
-                family,
-                nlri: MpNlri::Prefixes(Vec::new()),
-            }))],
+            attributes: vec![PathAttribute::new(AttrValue::MpUnreach(Box::new(
+                MpUnreach {
+                    family,
+                    nlri: MpNlri::Prefixes(Vec::new()),
+                },
+            )))],
             ..Default::default()
         }
     }

@@ -39,12 +39,12 @@ fn announce(prefixes: &[&str], nh: &str, extra: Vec<PathAttribute>) -> UpdateMes
         .map(|p| Nlri::new(p.parse().unwrap()))
         .collect();
     let mut attributes = vec![
-        PathAttribute::new(AttrValue::MpReach(MpReach {
+        PathAttribute::new(AttrValue::MpReach(Box::new(MpReach {
             family: Family::IPV6_UNICAST,
             next_hop: nh.parse::<std::net::Ipv6Addr>().unwrap().octets().to_vec(),
             reserved: 0,
             nlri: MpNlri::Prefixes(nlri),
-        })),
+        }))),
         PathAttribute::new(AttrValue::Origin(0)),
         PathAttribute::new(AttrValue::AsPath(AsPath::default())),
     ];
@@ -61,10 +61,12 @@ fn withdraw(prefixes: &[&str]) -> UpdateMessage {
         .map(|p| Nlri::new(p.parse().unwrap()))
         .collect();
     UpdateMessage {
-        attributes: vec![PathAttribute::new(AttrValue::MpUnreach(MpUnreach {
-            family: Family::IPV6_UNICAST,
-            nlri: MpNlri::Prefixes(nlri),
-        }))],
+        attributes: vec![PathAttribute::new(AttrValue::MpUnreach(Box::new(
+            MpUnreach {
+                family: Family::IPV6_UNICAST,
+                nlri: MpNlri::Prefixes(nlri),
+            },
+        )))],
         ..Default::default()
     }
 }

@@ -461,12 +461,12 @@ fn matches_the_codec_encoder_byte_for_byte() {
         .iter()
         .map(|n| announce(Family::IPV6_VPN, *n, &s))
         .collect();
-    let mut attrs = vec![PathAttribute::new(AttrValue::MpReach(MpReach {
+    let mut attrs = vec![PathAttribute::new(AttrValue::MpReach(Box::new(MpReach {
         family: Family::IPV6_VPN,
         next_hop: next_hop_bytes(Family::IPV6_VPN, &nh),
         reserved: 0,
         nlri: MpNlri::Prefixes(nlri),
-    }))];
+    })))];
     attrs.extend(srv6_attrs());
     let want = UpdateMessage {
         attributes: attrs,
@@ -485,10 +485,12 @@ fn matches_the_codec_encoder_byte_for_byte() {
         .map(|n| withdraw(Family::IPV4_VPN, *n))
         .collect();
     let want = UpdateMessage {
-        attributes: vec![PathAttribute::new(AttrValue::MpUnreach(MpUnreach {
-            family: Family::IPV4_VPN,
-            nlri: MpNlri::Prefixes(nlri),
-        }))],
+        attributes: vec![PathAttribute::new(AttrValue::MpUnreach(Box::new(
+            MpUnreach {
+                family: Family::IPV4_VPN,
+                nlri: MpNlri::Prefixes(nlri),
+            },
+        )))],
         ..Default::default()
     };
     let got = pack(&routes, &cx);
@@ -977,10 +979,12 @@ fn alone_len(r: &OutRoute, cx: &EncodeContext) -> Option<usize> {
         None if r.family == Family::IPV4_UNICAST => u.withdrawn.push(r.nlri),
         None => u
             .attributes
-            .push(PathAttribute::new(AttrValue::MpUnreach(MpUnreach {
-                family: r.family,
-                nlri: MpNlri::Prefixes(vec![r.nlri]),
-            }))),
+            .push(PathAttribute::new(AttrValue::MpUnreach(Box::new(
+                MpUnreach {
+                    family: r.family,
+                    nlri: MpNlri::Prefixes(vec![r.nlri]),
+                },
+            )))),
         Some(pa) => {
             let ((_, nh), _) = expected_ann(r, cx);
             if r.family == Family::IPV4_UNICAST && nh.global.is_ipv4() {
@@ -996,12 +1000,12 @@ fn alone_len(r: &OutRoute, cx: &EncodeContext) -> Option<usize> {
                 let next_hop = next_hop_bytes(r.family, &nh);
                 parse_next_hop(r.family, &next_hop).ok()?;
                 u.attributes
-                    .push(PathAttribute::new(AttrValue::MpReach(MpReach {
+                    .push(PathAttribute::new(AttrValue::MpReach(Box::new(MpReach {
                         family: r.family,
                         next_hop,
                         reserved: 0,
                         nlri: MpNlri::Prefixes(vec![r.nlri]),
-                    })));
+                    }))));
                 u.attributes.extend(
                     pa.attrs
                         .iter()
