@@ -9,11 +9,18 @@ use super::path::PathAttrs;
 use super::prefix_map::PrefixMap;
 use crate::packet::Family;
 
-/// What a peer was sent for a route: its label (VPN) and attribute set.
-pub type Advertised = (Option<u32>, Arc<PathAttrs>);
+/// What a peer was sent for a route: its label (VPN) and attribute set, and the number of
+/// the outbox item that carries it (see [`super::outbox::Outbox::put`]: while that item is
+/// still queued, a newer state replaces it in place).
+#[derive(Clone, Debug)]
+pub struct Advertised {
+    pub label: Option<u32>,
+    pub attrs: Arc<PathAttrs>,
+    pub queued: u64,
+}
 
-/// Per family a [`PrefixMap`] (a 24-octet slot per IPv4 route, where a map keyed by
-/// [`OutKey`] cost about 120 octets per route and peer).
+/// Per family a [`PrefixMap`] (a 32-octet slot per IPv4 route, where a map keyed by
+/// [`OutKey`] cost about 120 octets per route and peer, plus a queue position map).
 pub type AdjRibOut = ByFamily<Advertised>;
 
 /// A value per route, keyed by [`OutKey`]: per family a [`PrefixMap`] (the Adj-RIB-Out, and
@@ -59,10 +66,9 @@ impl<V> ByFamily<V> {
             .insert(&route_key(k), k.path_id, v)
     }
 
-    /// The value of a route, inserting `new` first if it has none.
-    pub fn get_or_insert(&mut self, k: &OutKey, new: V) -> &mut V {
-        self.family_mut(k.family)
-            .get_or_insert_with(&route_key(k), k.path_id, || new)
+    pub fn get_mut(&mut self, k: &OutKey) -> Option<&mut V> {
+        let i = self.0.iter().position(|(x, _)| *x == k.family)?;
+        self.0.get_mut(i)?.1.get_mut(&route_key(k), k.path_id)
     }
 
     pub fn remove(&mut self, k: &OutKey) -> Option<V> {
@@ -122,7 +128,7 @@ mod tests {
     #[test]
     fn routes_per_family_and_path_id() {
         let a = Arc::new(PathAttrs::new(Vec::new(), None));
-        let mut out = AdjRibOut::default();
+        let mut out: ByFamily<(Option<u32>, Arc<PathAttrs>)> = ByFamily::default();
         let v4 = key(Family::IPV4_UNICAST, "10.0.0.0/24", 0);
         let v4b = key(Family::IPV4_UNICAST, "10.0.0.0/24", 7);
         let v6 = key(Family::IPV6_UNICAST, "2001:db8::/32", 0);

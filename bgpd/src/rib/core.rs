@@ -16,11 +16,11 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use super::adj_out::AdjRibOut;
+use super::adj_out::{AdjRibOut, Advertised};
 use super::counts::FamilyCounts;
 use super::decision::{Candidate, select};
 use super::export::{ExportMarks, RibSettings, Source, export_attrs, may_advertise, self_next_hop};
-use super::outbox::{OutKey, OutState, Outbox};
+use super::outbox::{NOT_QUEUED, OutKey, OutState, Outbox};
 use super::path::{AttrInterner, LOCAL_PEER, Path, PathAttrs, PeerId, PeerInfo, is_vpn};
 use super::peer_policy::PeerPolicy;
 use super::table::{Entry, Table, Tables};
@@ -480,7 +480,7 @@ impl Rib {
     /// RFC 2918 §4 / RFC 7313 §4: the peer asked for our routes of a family again: re-send
     /// its Adj-RIB-Out, between BoRR and EoRR markers when enhanced route refresh is on.
     pub fn refresh(&mut self, id: PeerId, family: Family, enhanced: bool) {
-        let Some(slot) = self.peers.get(&id) else {
+        let Some(slot) = self.peers.get_mut(&id) else {
             return;
         };
         if !slot.info.families.contains(family) {
@@ -489,10 +489,17 @@ impl Rib {
         if enhanced {
             slot.outbox.refresh_marker(family, true);
         }
-        let mut routes: Vec<(OutKey, &_)> = slot.adj_out.of_family(family).collect();
+        let mut routes: Vec<(OutKey, Advertised)> = slot
+            .adj_out
+            .of_family(family)
+            .map(|(k, v)| (k, v.clone()))
+            .collect();
         routes.sort_by_key(|(k, _)| *k);
         for (k, v) in routes {
-            slot.outbox.put_again(k, Some(v.clone()));
+            let n = slot.outbox.put_again(k, Some((v.label, v.attrs)), v.queued);
+            if let Some(e) = slot.adj_out.get_mut(&k) {
+                e.queued = n;
+            }
         }
         if enhanced {
             slot.outbox.refresh_marker(family, false);
@@ -1195,27 +1202,41 @@ impl Rib {
             rd: k.rd,
             path_id,
         };
-        // One lookup: record the new state and compare it with the one it replaced.
-        let same = match &desired {
-            Some((label, attrs)) => match slot.adj_out.insert(&key, (*label, attrs.clone())) {
-                Some((l, a)) => l == *label && Arc::ptr_eq(&a, attrs),
+        // One lookup (two for a route new to the peer); the outbox item number kept in the
+        // entry lets the outbox replace a still-queued state in place.
+        match desired {
+            Some((label, attrs)) => match slot.adj_out.get_mut(&key) {
+                Some(e) => {
+                    if e.label == label && Arc::ptr_eq(&e.attrs, &attrs) {
+                        return false;
+                    }
+                    e.label = label;
+                    e.attrs = attrs.clone();
+                    e.queued = slot.outbox.put(key, Some((label, attrs)), e.queued);
+                }
                 None => {
-                    slot.advertised.add(key.family);
-                    false
+                    let queued = slot
+                        .outbox
+                        .put(key, Some((label, attrs.clone())), NOT_QUEUED);
+                    let sent = Advertised {
+                        label,
+                        attrs,
+                        queued,
+                    };
+                    slot.adj_out.insert(&key, sent);
+                    slot.advertised.add(f);
                 }
             },
-            None => match slot.adj_out.remove(&key) {
-                Some(_) => {
-                    slot.advertised.sub(key.family);
-                    false
-                }
-                None => true,
-            },
-        };
-        if same {
-            return false;
+            None => {
+                let Some(gone) = slot.adj_out.remove(&key) else {
+                    return false;
+                };
+                slot.advertised.sub(f);
+                // Its number is forgotten with the entry: a re-announcement before this
+                // withdrawal is sent queues behind it (both go out, in order).
+                slot.outbox.put(key, None, gone.queued);
+            }
         }
-        slot.outbox.put(key, desired);
         true
     }
 }

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use ipnet::IpNet;
 use tokio::sync::Notify;
 
-use super::adj_out::ByFamily;
 use super::path::PathAttrs;
 use crate::packet::Family;
 use crate::packet::nlri::RouteDistinguisher;
@@ -35,17 +34,19 @@ pub enum OutItem {
     RefreshMarker(Family, bool),
 }
 
-/// The queue: items in the order they go out, and per queued route its position (so that a
-/// newer state replaces the queued one in place: coalescing without a second copy of it).
+/// The queue: items in the order they go out, each with a number. The producer keeps the
+/// number of a route's item (the RIB in its Adj-RIB-Out entry) and passes it back with the
+/// route's next state: while that item is still queued, the new state replaces it in place
+/// (coalescing without any lookup here).
 #[derive(Default)]
 struct Inner {
     order: VecDeque<Queued>,
-    /// The sequence number of `order[0]`; item i has number `head + i`.
+    /// The number of `order[0]`; item i has number `head + i`.
     head: u64,
-    /// Per route queued since the queue was last empty, the sequence number of its latest item
-    /// (below `head`: taken already).
-    position: ByFamily<u64>,
 }
+
+/// "No queued item" for [`Outbox::put`].
+pub const NOT_QUEUED: u64 = u64::MAX;
 
 #[derive(Debug)]
 enum Queued {
@@ -62,11 +63,14 @@ impl Inner {
         self.head + self.order.len() as u64 - 1
     }
 
-    /// The queued item of a route, if it is queued.
-    fn queued_mut(&mut self, key: &OutKey) -> Option<&mut Queued> {
-        let seq = *self.position.get(key)?;
+    /// The item numbered `seq` if it is still queued and carries `key`.
+    fn queued_mut(&mut self, key: &OutKey, seq: u64) -> Option<&mut Queued> {
         let i = usize::try_from(seq.checked_sub(self.head)?).ok()?;
-        self.order.get_mut(i)
+        let item = self.order.get_mut(i)?;
+        match item {
+            Queued::Route(k, _) if k == key => Some(item),
+            _ => None,
+        }
     }
 }
 
@@ -87,19 +91,19 @@ impl Outbox {
     }
 
     /// Queue the latest state of a route (replacing its queued state, in its place).
-    pub fn put(&self, key: OutKey, state: OutState) {
-        let Ok(mut g) = self.inner.lock() else { return };
-        let g = &mut *g;
-        // One lookup: the route's queue position, or a new entry for it (u64::MAX: none).
-        let at = g.position.get_or_insert(&key, u64::MAX);
-        if let Some(i) = at.checked_sub(g.head).and_then(|i| usize::try_from(i).ok())
-            && let Some(Queued::Route(_, queued)) = g.order.get_mut(i)
-        {
-            *queued = state;
-            return;
+    ///
+    /// `queued` is the number this returned for the route's previous state ([`NOT_QUEUED`] if
+    /// none is known); the number of the item that now carries the route is returned. A stale
+    /// or foreign number only costs the coalescing: the state is queued anew.
+    pub fn put(&self, key: OutKey, state: OutState, queued: u64) -> u64 {
+        let Ok(mut g) = self.inner.lock() else {
+            return NOT_QUEUED;
+        };
+        if let Some(Queued::Route(_, s)) = g.queued_mut(&key, queued) {
+            *s = state;
+            return queued;
         }
-        *at = g.head + g.order.len() as u64;
-        g.order.push_back(Queued::Route(key, state));
+        g.push(Queued::Route(key, state))
     }
 
     pub fn end_of_rib(&self, family: Family) {
@@ -118,13 +122,15 @@ impl Outbox {
     /// Queue a route at the back even if it is already queued (a route refresh re-sends
     /// it: RFC 7313 §4 wants it between the BoRR and EoRR markers, after the marker queued
     /// just before, so an earlier queued copy is dropped rather than sent before the BoRR).
-    pub fn put_again(&self, key: OutKey, state: OutState) {
-        let Ok(mut g) = self.inner.lock() else { return };
-        if let Some(item) = g.queued_mut(&key) {
+    /// Returns the new item's number (see [`Outbox::put`]).
+    pub fn put_again(&self, key: OutKey, state: OutState, queued: u64) -> u64 {
+        let Ok(mut g) = self.inner.lock() else {
+            return NOT_QUEUED;
+        };
+        if let Some(item) = g.queued_mut(&key, queued) {
             *item = Queued::Moved;
         }
-        let seq = g.push(Queued::Route(key, state));
-        g.position.insert(&key, seq);
+        g.push(Queued::Route(key, state))
     }
 
     /// Ask the peer task to close the session: `family` went past `max` prefixes.
@@ -167,8 +173,6 @@ impl Outbox {
             };
             g.head += 1;
             match item {
-                // Its position stays behind (a number below `head` means "not queued") until
-                // the queue is empty: no lookup per route taken.
                 Queued::Route(k, s) => out.push(OutItem::Route(k, s)),
                 Queued::Moved => {}
                 Queued::EndOfRib(f) => out.push(OutItem::EndOfRib(f)),
@@ -178,7 +182,6 @@ impl Outbox {
         if g.order.is_empty() {
             // Give the memory of a large burst back.
             g.order = VecDeque::new();
-            g.position.clear();
         }
         out
     }
@@ -196,7 +199,6 @@ impl Outbox {
         if let Ok(mut g) = self.inner.lock() {
             let next = g.head + g.order.len() as u64;
             g.order = VecDeque::new();
-            g.position.clear();
             g.head = next;
         }
     }
@@ -204,6 +206,8 @@ impl Outbox {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     fn key(p: &str) -> OutKey {
@@ -215,80 +219,132 @@ mod tests {
         }
     }
 
+    /// The producer's side as the RIB does it: the number of each route's item, passed back.
+    struct Producer {
+        o: Arc<Outbox>,
+        queued: HashMap<OutKey, u64>,
+    }
+
+    impl Producer {
+        fn new() -> Self {
+            Producer {
+                o: Outbox::new(),
+                queued: HashMap::new(),
+            }
+        }
+        fn put(&mut self, p: &str, state: OutState) {
+            let at = self.queued.get(&key(p)).copied().unwrap_or(NOT_QUEUED);
+            let n = self.o.put(key(p), state, at);
+            self.queued.insert(key(p), n);
+        }
+        fn put_again(&mut self, p: &str, state: OutState) {
+            let at = self.queued.get(&key(p)).copied().unwrap_or(NOT_QUEUED);
+            let n = self.o.put_again(key(p), state, at);
+            self.queued.insert(key(p), n);
+        }
+    }
+
+    fn attrs() -> Arc<PathAttrs> {
+        Arc::new(PathAttrs::new(Vec::new(), None))
+    }
+
     #[test]
     fn coalesces_and_keeps_order() {
-        let o = Outbox::new();
-        let a = Arc::new(PathAttrs::new(Vec::new(), None));
-        o.put(key("10.0.0.0/8"), Some((None, a.clone())));
-        o.put(key("10.1.0.0/16"), Some((None, a.clone())));
-        o.put(key("10.0.0.0/8"), None);
-        o.end_of_rib(Family::IPV4_UNICAST);
-        assert_eq!(o.len(), 3);
-        let items = o.take(10);
+        let mut p = Producer::new();
+        let a = attrs();
+        p.put("10.0.0.0/8", Some((None, a.clone())));
+        p.put("10.1.0.0/16", Some((None, a.clone())));
+        p.put("10.0.0.0/8", None);
+        p.o.end_of_rib(Family::IPV4_UNICAST);
+        assert_eq!(p.o.len(), 3);
+        let items = p.o.take(10);
         assert_eq!(items.len(), 3);
         assert!(matches!(&items[0], OutItem::Route(k, None) if *k == key("10.0.0.0/8")));
         assert!(matches!(&items[1], OutItem::Route(k, Some(_)) if *k == key("10.1.0.0/16")));
         assert!(matches!(items[2], OutItem::EndOfRib(Family::IPV4_UNICAST)));
-        assert!(o.is_empty());
+        assert!(p.o.is_empty());
     }
 
     /// RFC 7313 §4: a route queued before a refresh goes out once, between the markers.
     #[test]
     fn a_refreshed_route_goes_between_the_markers() {
-        let o = Outbox::new();
-        let a = Arc::new(PathAttrs::new(Vec::new(), None));
-        o.put(key("10.0.0.0/8"), Some((None, a.clone())));
-        o.put(key("10.1.0.0/16"), Some((None, a.clone())));
-        o.refresh_marker(Family::IPV4_UNICAST, true);
-        o.put_again(key("10.0.0.0/8"), Some((None, a.clone())));
-        o.refresh_marker(Family::IPV4_UNICAST, false);
-        let items = o.take(10);
+        let mut p = Producer::new();
+        let a = attrs();
+        p.put("10.0.0.0/8", Some((None, a.clone())));
+        p.put("10.1.0.0/16", Some((None, a.clone())));
+        p.o.refresh_marker(Family::IPV4_UNICAST, true);
+        p.put_again("10.0.0.0/8", Some((None, a.clone())));
+        p.o.refresh_marker(Family::IPV4_UNICAST, false);
+        // A change after the refresh replaces the re-sent copy, not the moved one.
+        p.put("10.0.0.0/8", None);
+        let items = p.o.take(10);
         let shape: Vec<String> = items
             .iter()
             .map(|i| match i {
-                OutItem::Route(k, _) => k.prefix.to_string(),
+                OutItem::Route(k, None) => format!("{} withdraw", k.prefix),
+                OutItem::Route(k, Some(_)) => k.prefix.to_string(),
                 OutItem::EndOfRib(_) => "eor".into(),
                 OutItem::RefreshMarker(_, b) => format!("marker {b}"),
             })
             .collect();
         assert_eq!(
             shape,
-            ["10.1.0.0/16", "marker true", "10.0.0.0/8", "marker false"]
+            [
+                "10.1.0.0/16",
+                "marker true",
+                "10.0.0.0/8 withdraw",
+                "marker false"
+            ]
         );
-        assert!(o.is_empty());
+        assert!(p.o.is_empty());
     }
 
     /// After a partial take, a newer state of a route still queued replaces it in place, and
-    /// a route already taken is queued again; after `clear` nothing old comes back.
+    /// a route already taken is queued again; after `clear` old numbers coalesce nothing.
     #[test]
     fn coalesces_across_takes_and_clears() {
-        let o = Outbox::new();
-        let a = Arc::new(PathAttrs::new(Vec::new(), None));
+        let mut p = Producer::new();
+        let a = attrs();
         for i in 0..4u8 {
-            o.put(key(&format!("10.{i}.0.0/16")), Some((None, a.clone())));
+            p.put(&format!("10.{i}.0.0/16"), Some((None, a.clone())));
         }
-        assert_eq!(o.take(2).len(), 2);
-        o.put(key("10.3.0.0/16"), None);
-        o.put(key("10.0.0.0/16"), None);
-        let rest = o.take(10);
+        assert_eq!(p.o.take(2).len(), 2);
+        p.put("10.3.0.0/16", None);
+        p.put("10.0.0.0/16", None);
+        let rest = p.o.take(10);
         assert_eq!(rest.len(), 3);
         assert!(matches!(&rest[0], OutItem::Route(k, Some(_)) if *k == key("10.2.0.0/16")));
         assert!(matches!(&rest[1], OutItem::Route(k, None) if *k == key("10.3.0.0/16")));
         assert!(matches!(&rest[2], OutItem::Route(k, None) if *k == key("10.0.0.0/16")));
-        o.put(key("10.9.0.0/16"), None);
-        o.clear();
-        o.put(key("10.8.0.0/16"), None);
-        o.put(key("10.8.0.0/16"), Some((None, a.clone())));
-        let after = o.take(10);
-        assert_eq!(after.len(), 1);
-        assert!(matches!(&after[0], OutItem::Route(k, Some(_)) if *k == key("10.8.0.0/16")));
+        p.put("10.9.0.0/16", None);
+        p.o.clear();
+        p.put("10.9.0.0/16", Some((None, a.clone())));
+        p.put("10.8.0.0/16", None);
+        p.put("10.8.0.0/16", Some((None, a.clone())));
+        let after = p.o.take(10);
+        assert_eq!(after.len(), 2, "{after:?}");
+        assert!(matches!(&after[0], OutItem::Route(k, Some(_)) if *k == key("10.9.0.0/16")));
+        assert!(matches!(&after[1], OutItem::Route(k, Some(_)) if *k == key("10.8.0.0/16")));
+    }
+
+    /// A number that belongs to another route's item never overwrites that item.
+    #[test]
+    fn a_foreign_number_queues_anew() {
+        let o = Outbox::new();
+        let a = attrs();
+        let n = o.put(key("10.0.0.0/8"), Some((None, a.clone())), NOT_QUEUED);
+        let m = o.put(key("10.1.0.0/16"), None, n);
+        assert_ne!(m, n);
+        let items = o.take(10);
+        assert_eq!(items.len(), 2);
+        assert!(matches!(&items[0], OutItem::Route(k, Some(_)) if *k == key("10.0.0.0/8")));
     }
 
     #[test]
     fn take_is_bounded() {
         let o = Outbox::new();
         for i in 0..10u8 {
-            o.put(key(&format!("10.{i}.0.0/16")), None);
+            o.put(key(&format!("10.{i}.0.0/16")), None, NOT_QUEUED);
         }
         assert_eq!(o.take(4).len(), 4);
         assert_eq!(o.take(100).len(), 6);
