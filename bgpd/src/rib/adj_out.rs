@@ -46,14 +46,7 @@ impl<V> ByFamily<V> {
     }
 
     fn family_mut(&mut self, f: Family) -> &mut PrefixMap<V> {
-        let i = match self.0.iter().position(|(x, _)| *x == f) {
-            Some(i) => i,
-            None => {
-                self.0.push((f, PrefixMap::default()));
-                self.0.len() - 1
-            }
-        };
-        &mut self.0[i].1
+        super::family_slot(&mut self.0, f)
     }
 
     pub fn get(&self, k: &OutKey) -> Option<&V> {

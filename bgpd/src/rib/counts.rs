@@ -9,14 +9,7 @@ pub struct FamilyCounts(Vec<(Family, usize)>);
 
 impl FamilyCounts {
     fn slot(&mut self, f: Family) -> &mut usize {
-        let i = match self.0.iter().position(|(x, _)| *x == f) {
-            Some(i) => i,
-            None => {
-                self.0.push((f, 0));
-                self.0.len() - 1
-            }
-        };
-        &mut self.0[i].1
+        super::family_slot(&mut self.0, f)
     }
 
     pub fn add(&mut self, f: Family) {

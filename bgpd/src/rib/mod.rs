@@ -20,6 +20,22 @@ pub mod watch;
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
+/// The value of family `f` in a short per-family list, added (as its default) if missing. A
+/// RIB has a handful of families: scanning them is cheaper than hashing one on every route.
+pub(crate) fn family_slot<T: Default>(
+    list: &mut Vec<(crate::packet::Family, T)>,
+    f: crate::packet::Family,
+) -> &mut T {
+    let i = match list.iter().position(|(x, _)| *x == f) {
+        Some(i) => i,
+        None => {
+            list.push((f, T::default()));
+            list.len() - 1
+        }
+    };
+    &mut list[i].1
+}
+
 pub use self::core::{Rib, RibStats, RouteKey};
 pub use export::RibSettings;
 pub use outbox::{OutItem, OutKey, Outbox};

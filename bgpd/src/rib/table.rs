@@ -257,14 +257,7 @@ impl Tables {
     }
 
     pub fn or_insert(&mut self, f: Family) -> &mut Table {
-        let i = match self.0.iter().position(|(x, _)| *x == f) {
-            Some(i) => i,
-            None => {
-                self.0.push((f, Table::default()));
-                self.0.len() - 1
-            }
-        };
-        &mut self.0[i].1
+        super::family_slot(&mut self.0, f)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (Family, &Table)> + '_ {
