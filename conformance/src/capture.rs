@@ -21,12 +21,26 @@ impl Tcpdump {
     /// Capture on `iface` in namespace `ns` into `file` (pcap), with an optional BPF `filter`
     /// (e.g. `tcp port 179`). Returns once tcpdump is listening. Its log is `file` + `.log`.
     pub fn start(ns: &str, iface: &str, file: &Path, filter: &str) -> Result<Tcpdump> {
+        Tcpdump::start_with(ns, iface, file, filter, 0, None)
+    }
+
+    /// [`Tcpdump::start`] keeping only the first `snaplen` octets of each packet (0: all) and
+    /// stopping by itself after `count` packets (a bounded capture beside a throughput test).
+    pub fn start_with(
+        ns: &str,
+        iface: &str,
+        file: &Path,
+        filter: &str,
+        snaplen: u32,
+        count: Option<u32>,
+    ) -> Result<Tcpdump> {
         let program = cmd::find(cmd::TCPDUMP)?;
         // --immediate-mode: hand each packet over at once rather than per ring block, so that
         // what was seen before the stop is written; -U: write each packet as it comes.
         // -B: with a snapshot length of 256 KiB every slot of the kernel's ring is that big, and
         // the default 2 MiB holds 8 packets: a burst while tcpdump waits for a CPU (tests run
         // side by side on small machines) was "dropped by kernel". 64 MiB holds 256.
+        let snaplen = snaplen.to_string();
         let mut args: Vec<String> = [
             "-i",
             iface,
@@ -36,32 +50,25 @@ impl Tcpdump {
             "-B",
             "65536",
             "-s",
-            "0",
+            &snaplen,
             "-Z",
             "root",
-            "-w",
         ]
         .into_iter()
         .map(String::from)
         .collect();
-        args.push(file.display().to_string());
+        if let Some(n) = count {
+            args.extend(["-c".to_string(), n.to_string()]);
+        }
+        args.extend(["-w".to_string(), file.display().to_string()]);
         args.extend(filter.split_whitespace().map(String::from));
         let log = PathBuf::from(format!("{}.log", file.display()));
         let mut daemon = Daemon::spawn("tcpdump", ns, &program, &args, &[], &log)?;
         daemon.set_stop_signal("INT");
-        wait_until(
+        daemon.wait_for_log(
             &format!("tcpdump on {ns}/{iface} to listen"),
-            Duration::from_secs(10),
-            Duration::from_millis(10),
-            || {
-                daemon.check_running()?;
-                let tail = daemon.log_tail(5);
-                Ok(if tail.contains("listening on") {
-                    Check::Ready(())
-                } else {
-                    Check::NotYet(tail)
-                })
-            },
+            "listening on",
+            5,
         )?;
         Ok(Tcpdump {
             daemon,

@@ -141,6 +141,25 @@ impl Daemon {
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
+    /// Wait (up to 10 s) until the last `lines` lines of the log contain `needle` (a server's
+    /// "listening" line); an error if the daemon exits first or the time runs out.
+    pub fn wait_for_log(&mut self, what: &str, needle: &str, lines: usize) -> Result<()> {
+        crate::wait_until(
+            what,
+            Duration::from_secs(10),
+            Duration::from_millis(10),
+            || {
+                self.check_running()?;
+                let tail = self.log_tail(lines);
+                Ok(if tail.contains(needle) {
+                    crate::Check::Ready(())
+                } else {
+                    crate::Check::NotYet(tail)
+                })
+            },
+        )
+    }
+
     /// `Ok` while the daemon runs; an error with its exit status and log tail once it has exited.
     pub fn check_running(&mut self) -> Result<()> {
         if self.exited.is_none() {

@@ -161,9 +161,9 @@ pub struct Lab {
     pub topo: Topology,
 }
 
-/// The pod namespaces (the topology only knows its nodes), deleted on drop.
+/// The pod namespaces (the topology only knows its nodes), deleted on drop (last first).
 #[derive(Debug, Default)]
-struct PodNamespaces(Vec<String>);
+pub struct PodNamespaces(Vec<String>);
 
 impl Drop for PodNamespaces {
     fn drop(&mut self) {
@@ -235,7 +235,7 @@ impl Lab {
                 "dev",
                 NODE_IF,
             ])?;
-            let pod = add_pod(&o.prefix, node, &mut pods)?;
+            let (pod, _) = add_pod(&o.prefix, node, "p", 1, &mut pods)?;
             let ndir = dir.join(&node.name);
             std::fs::create_dir_all(&ndir)
                 .map_err(Error::io(format!("creating {}", ndir.display())))?;
@@ -355,12 +355,21 @@ pub fn ping(ns: &str, dst: IpAddr, count: u32) -> Result<String> {
     run_timeout(&mut c, Duration::from_secs(u64::from(count) + 5))
 }
 
-fn add_pod(prefix: &str, node: &Node, pods: &mut PodNamespaces) -> Result<Pod> {
-    let k = node.index;
-    let ns = format!("{prefix}-p{k}");
+/// A pod behind `node`: namespace `PREFIX-TAGK` with `eth0` 10.K.S.2/24 and 2001:db8:K:S::2/64,
+/// joined by a veth pair to `node`'s interface `TAGK` (.1 / ::1, the pod's default routes).
+/// Returns the pod and the name of its interface on the node.
+pub fn add_pod(
+    prefix: &str,
+    node: &Node,
+    tag: &str,
+    subnet: u8,
+    pods: &mut PodNamespaces,
+) -> Result<(Pod, String)> {
+    let (k, s) = (node.index, subnet);
+    let ns = format!("{prefix}-{tag}{k}");
     ip(&["netns", "add", &ns])?;
     pods.0.push(ns.clone());
-    let host_if = format!("p{k}");
+    let host_if = format!("{tag}{k}");
     ip(&["-n", &ns, "link", "set", "lo", "up"])?;
     in_ns(
         &ns,
@@ -375,65 +384,34 @@ fn add_pod(prefix: &str, node: &Node, pods: &mut PodNamespaces) -> Result<Pod> {
         "-n", &node.ns, "link", "add", &host_if, "type", "veth", "peer", "name", "eth0", "netns",
         &ns,
     ])?;
-    ip(&[
-        "-n",
-        &node.ns,
-        "addr",
-        "add",
-        &format!("10.{k}.1.1/24"),
-        "dev",
-        &host_if,
-    ])?;
-    ip(&[
-        "-n",
-        &node.ns,
-        "addr",
-        "add",
-        &format!("2001:db8:{k}:1::1/64"),
-        "dev",
-        &host_if,
-        "nodad",
-    ])?;
+    let (n4, n6) = (format!("10.{k}.{s}.1"), format!("2001:db8:{k}:{s}::1"));
+    // Written as the pod CIDRs are (`pod_cidr6`: K and S in decimal inside the hextets).
+    let v4 = Ipv4Addr::new(10, k, s, 2);
+    let v6_text = format!("2001:db8:{k}:{s}::2");
+    let v6: Ipv6Addr = v6_text
+        .parse()
+        .map_err(|e| Error::Other(format!("{v6_text}: {e}")))?;
+    for (dev_ns, dev, addr, nodad) in [
+        (
+            node.ns.as_str(),
+            host_if.as_str(),
+            format!("{n4}/24"),
+            false,
+        ),
+        (node.ns.as_str(), host_if.as_str(), format!("{n6}/64"), true),
+        (ns.as_str(), "eth0", format!("{v4}/24"), false),
+        (ns.as_str(), "eth0", format!("{v6}/64"), true),
+    ] {
+        let mut args = vec!["-n", dev_ns, "addr", "add", &addr, "dev", dev];
+        if nodad {
+            args.push("nodad");
+        }
+        ip(&args)?;
+    }
     ip(&["-n", &node.ns, "link", "set", &host_if, "up"])?;
-    ip(&[
-        "-n",
-        &ns,
-        "addr",
-        "add",
-        &format!("10.{k}.1.2/24"),
-        "dev",
-        "eth0",
-    ])?;
-    ip(&[
-        "-n",
-        &ns,
-        "addr",
-        "add",
-        &format!("2001:db8:{k}:1::2/64"),
-        "dev",
-        "eth0",
-        "nodad",
-    ])?;
     ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
-    ip(&[
-        "-n",
-        &ns,
-        "route",
-        "add",
-        "default",
-        "via",
-        &format!("10.{k}.1.1"),
-    ])?;
-    ip(&[
-        "-n",
-        &ns,
-        "-6",
-        "route",
-        "add",
-        "default",
-        "via",
-        &format!("2001:db8:{k}:1::1"),
-    ])?;
+    ip(&["-n", &ns, "route", "add", "default", "via", &n4])?;
+    ip(&["-n", &ns, "-6", "route", "add", "default", "via", &n6])?;
     // The inner packet of a decapsulated SRv6 packet is re-received on the fabric interface:
     // strict reverse-path filtering would drop it (kernel.md §5).
     in_ns(
@@ -445,11 +423,7 @@ fn add_pod(prefix: &str, node: &Node, pods: &mut PodNamespaces) -> Result<Pod> {
             &format!("net.ipv4.conf.{NODE_IF}.rp_filter=0"),
         ],
     )?;
-    Ok(Pod {
-        ns,
-        v4: Ipv4Addr::new(10, k, 1, 2),
-        v6: Ipv6Addr::new(0x2001, 0xdb8, u16::from(k), 1, 0, 0, 0, 2),
-    })
+    Ok((Pod { ns, v4, v6 }, host_if))
 }
 
 fn families(mode: Mode) -> Vec<&'static str> {

@@ -39,9 +39,9 @@ use conformance::overlay::{
     self, CaptureCounts, Family, MtuVariant, Overlay, PingResult, Run, UDP_SIZES, classify_capture,
     parse_iperf_tcp, parse_iperf_udp, parse_ping, prove,
 };
-use conformance::srv6lab::{Lab, LabOptions, Mode, Pod, Reflector};
+use conformance::srv6lab::{Lab, LabOptions, Mode, Pod, PodNamespaces, Reflector, add_pod};
 use conformance::topo::NODE_IF;
-use conformance::{Check, Daemon, Error, Node, TestDir, wait_until};
+use conformance::{Daemon, Error, Node, Tcpdump, TestDir};
 use serde::Serialize;
 
 const IPERF3: Tool = Tool {
@@ -54,7 +54,7 @@ const PING: Tool = Tool {
 };
 const IPERF_PORT: &str = "5201";
 /// Packets kept by each cell's capture: enough to prove, few enough not to load the machine.
-const CAPTURE_PACKETS: &str = "400";
+const CAPTURE_PACKETS: u32 = 400;
 const VXLAN_DEV: &str = "vxl0";
 const VXLAN_VNI: &str = "42";
 
@@ -219,93 +219,13 @@ fn ip(args: &[&str]) -> conformance::Result<String> {
 }
 
 /// The pod namespaces this command adds (the lab deletes its own), deleted on drop.
-#[derive(Debug, Default)]
-struct PodGuard(Vec<String>);
-
-impl Drop for PodGuard {
-    fn drop(&mut self) {
-        for ns in self.0.iter().rev() {
-            if let Err(e) = ip(&["netns", "del", ns]) {
-                eprintln!("deleting namespace {ns}: {e}");
-            }
-        }
-    }
-}
-
 /// The test bed. Fields drop in order: the extra pods go before the lab (daemons, then
 /// namespaces).
 struct Bed {
     pods: BTreeMap<Overlay, [Pod; 2]>,
     host_ifs: BTreeMap<Overlay, [String; 2]>,
-    _guard: PodGuard,
+    _guard: PodNamespaces,
     lab: Lab,
-}
-
-/// A pod behind `node` on subnet `s` (10.K.S.0/24, 2001:db8:K:S::/64), shaped like the lab's.
-fn add_pod(
-    prefix: &str,
-    node: &Node,
-    tag: &str,
-    s: u8,
-    guard: &mut PodGuard,
-) -> conformance::Result<(Pod, String)> {
-    let k = node.index;
-    let ns = format!("{prefix}-{tag}{k}");
-    ip(&["netns", "add", &ns])?;
-    guard.0.push(ns.clone());
-    let host_if = format!("{tag}{k}");
-    ip(&["-n", &ns, "link", "set", "lo", "up"])?;
-    run(cmd::netns_command(&ns, cmd::find(cmd::SYSCTL)?).args([
-        "-qw",
-        "net.ipv6.conf.all.accept_dad=0",
-        "net.ipv6.conf.default.accept_dad=0",
-    ]))?;
-    ip(&[
-        "-n", &node.ns, "link", "add", &host_if, "type", "veth", "peer", "name", "eth0", "netns",
-        &ns,
-    ])?;
-    let (n4, n6) = (format!("10.{k}.{s}.1"), format!("2001:db8:{k}:{s}::1"));
-    let (p4, p6) = (format!("10.{k}.{s}.2"), format!("2001:db8:{k}:{s}::2"));
-    ip(&[
-        "-n",
-        &node.ns,
-        "addr",
-        "add",
-        &format!("{n4}/24"),
-        "dev",
-        &host_if,
-    ])?;
-    ip(&[
-        "-n",
-        &node.ns,
-        "addr",
-        "add",
-        &format!("{n6}/64"),
-        "dev",
-        &host_if,
-        "nodad",
-    ])?;
-    ip(&["-n", &node.ns, "link", "set", &host_if, "up"])?;
-    ip(&["-n", &ns, "addr", "add", &format!("{p4}/24"), "dev", "eth0"])?;
-    ip(&[
-        "-n",
-        &ns,
-        "addr",
-        "add",
-        &format!("{p6}/64"),
-        "dev",
-        "eth0",
-        "nodad",
-    ])?;
-    ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
-    ip(&["-n", &ns, "route", "add", "default", "via", &n4])?;
-    ip(&["-n", &ns, "-6", "route", "add", "default", "via", &n6])?;
-    let pod = Pod {
-        ns,
-        v4: p4.parse().map_err(|e| Error::Other(format!("{p4}: {e}")))?,
-        v6: p6.parse().map_err(|e| Error::Other(format!("{p6}: {e}")))?,
-    };
-    Ok((pod, host_if))
 }
 
 fn build(args: &Args, dir: &Path) -> conformance::Result<Bed> {
@@ -322,7 +242,7 @@ fn build(args: &Args, dir: &Path) -> conformance::Result<Bed> {
     let mut lab = Lab::build(&opts, dir)?;
     lab.start_nodes()?;
     lab.wait_converged(Duration::from_secs(90))?;
-    let mut guard = PodGuard::default();
+    let mut guard = PodNamespaces::default();
     let mut pods = BTreeMap::new();
     let mut host_ifs = BTreeMap::new();
     pods.insert(
@@ -470,20 +390,7 @@ fn iperf_server(ns: &str, log: &Path) -> conformance::Result<Daemon> {
         .map(String::from)
         .to_vec();
     let mut d = Daemon::spawn("iperf3 server", ns, &program, &args, &[], log)?;
-    wait_until(
-        &format!("iperf3 server in {ns} to listen"),
-        Duration::from_secs(10),
-        Duration::from_millis(10),
-        || {
-            d.check_running()?;
-            let tail = d.log_tail(3);
-            Ok(if tail.contains("listening") {
-                Check::Ready(())
-            } else {
-                Check::NotYet(tail)
-            })
-        },
-    )?;
+    d.wait_for_log(&format!("iperf3 server in {ns} to listen"), "listening", 3)?;
     Ok(d)
 }
 
@@ -537,65 +444,20 @@ fn ping(client: &str, dst: IpAddr, count: u32) -> Result<PingResult, String> {
 }
 
 /// A capture of the first packets on the fabric (the hub bridge), minus BGP.
-struct Capture {
-    daemon: Daemon,
-    file: PathBuf,
-}
+/// A bounded capture on the fabric bridge beside a run (the proof of which overlay carried it).
+struct Capture(Tcpdump);
 
 impl Capture {
     fn start(hub: &str, file: &Path) -> conformance::Result<Capture> {
-        let program = cmd::find(cmd::TCPDUMP)?;
-        let file_arg = file.display().to_string();
-        let args: Vec<String> = [
-            "-i",
-            "br0",
-            "-nn",
-            "-s",
-            "200",
-            "-c",
-            CAPTURE_PACKETS,
-            "-U",
-            "--immediate-mode",
-            "-Z",
-            "root",
-            "-w",
-            &file_arg,
-            "not",
-            "port",
-            "179",
-        ]
-        .map(String::from)
-        .to_vec();
-        let log = PathBuf::from(format!("{}.log", file.display()));
-        let mut daemon = Daemon::spawn("tcpdump", hub, &program, &args, &[], &log)?;
-        daemon.set_stop_signal("INT");
-        wait_until(
-            "tcpdump on the fabric to listen",
-            Duration::from_secs(10),
-            Duration::from_millis(10),
-            || {
-                daemon.check_running()?;
-                let tail = daemon.log_tail(5);
-                Ok(if tail.contains("listening on") {
-                    Check::Ready(())
-                } else {
-                    Check::NotYet(tail)
-                })
-            },
-        )?;
-        Ok(Capture {
-            daemon,
-            file: file.to_path_buf(),
-        })
+        Tcpdump::start_with(hub, "br0", file, "not port 179", 200, Some(CAPTURE_PACKETS))
+            .map(Capture)
     }
 
     /// Stop (if it has not stopped after its packet count) and read the capture as text.
-    fn finish(mut self) -> conformance::Result<String> {
-        self.daemon.stop("INT", Duration::from_secs(5))?;
+    fn finish(self) -> conformance::Result<String> {
+        let file = self.0.stop()?;
         let tcpdump = cmd::find(cmd::TCPDUMP)?;
-        run(Command::new(tcpdump)
-            .args(["-nn", "-tt", "-r"])
-            .arg(&self.file))
+        run(Command::new(tcpdump).args(["-nn", "-tt", "-r"]).arg(&file))
     }
 }
 
