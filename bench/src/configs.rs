@@ -1,6 +1,6 @@
 //! Equivalent configs for the four daemons: AS 65000, router id 10.0.0.1, listening on fd00::1;
-//! K passive iBGP injector neighbors (import everything), and optionally the sink as a passive
-//! route-reflector client (everything exported to it). No kernel/FIB installation anywhere.
+//! K passive iBGP injector neighbors (import everything), and S sinks (usually one) as passive
+//! route-reflector clients (everything exported to them). No kernel/FIB installation anywhere.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -13,7 +13,7 @@ use crate::stream::Family;
 pub struct Setup {
     pub family: Family,
     pub peers: usize,
-    pub sink: bool,
+    pub sinks: usize,
 }
 
 pub fn sidrad(s: &Setup, dir: &Path) -> String {
@@ -41,8 +41,8 @@ pub fn sidrad(s: &Setup, dir: &Path) -> String {
     for k in 0..s.peers {
         neighbor(peer_addr(k).to_string(), false);
     }
-    if s.sink {
-        neighbor(sink_addr().to_string(), true);
+    for j in 0..s.sinks {
+        neighbor(sink_addr(j).to_string(), true);
     }
     c
 }
@@ -80,16 +80,22 @@ pub fn bird(s: &Setup, dir: &Path) -> String {
             peer_addr(k)
         );
     }
-    if s.sink {
+    if s.sinks > 0 {
         let _ = writeln!(
             c,
-            "protocol bgp sink {{\n  local {} as 65000;\n  direct;\n  passive on;\n  rr client;",
+            "template bgp sinks {{\n  local {} as 65000;\n  direct;\n  passive on;\n  rr client;",
             target_addr()
         );
-        let _ = writeln!(c, "  neighbor {} as 65000;", sink_addr());
         let _ = writeln!(
             c,
             "  {channel} {{{table} import none; export all; gateway direct; }};\n}}"
+        );
+    }
+    for j in 0..s.sinks {
+        let _ = writeln!(
+            c,
+            "protocol bgp sink{j} from sinks {{ neighbor {} as 65000; }}",
+            sink_addr(j)
         );
     }
     c
@@ -119,22 +125,24 @@ pub fn frr(s: &Setup) -> String {
     for k in 0..s.peers {
         let _ = writeln!(c, " neighbor {} peer-group INJ", peer_addr(k));
     }
-    let sink = sink_addr();
-    if s.sink {
+    if s.sinks > 0 {
         let _ = writeln!(
             c,
-            " neighbor {sink} remote-as 65000\n neighbor {sink} passive"
+            " neighbor SINK peer-group\n neighbor SINK remote-as 65000\n neighbor SINK passive"
         );
+    }
+    for j in 0..s.sinks {
+        let _ = writeln!(c, " neighbor {} peer-group SINK", sink_addr(j));
     }
     let _ = writeln!(
         c,
         " address-family {}\n  neighbor INJ activate",
         frr_af(s.family)
     );
-    if s.sink {
+    if s.sinks > 0 {
         let _ = writeln!(
             c,
-            "  neighbor {sink} activate\n  neighbor {sink} route-reflector-client"
+            "  neighbor SINK activate\n  neighbor SINK route-reflector-client"
         );
     }
     let _ = writeln!(c, " exit-address-family");
@@ -175,8 +183,8 @@ pub fn gobgp(s: &Setup) -> String {
     for k in 0..s.peers {
         neighbor(peer_addr(k).to_string(), false);
     }
-    if s.sink {
-        neighbor(sink_addr().to_string(), true);
+    for j in 0..s.sinks {
+        neighbor(sink_addr(j).to_string(), true);
     }
     c
 }

@@ -34,7 +34,11 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         per_update: usize,
         #[arg(long)]
-        sink: bool,
+        prefix_sid: bool,
+        #[arg(long)]
+        distinct: bool,
+        #[arg(long, default_value_t = 0)]
+        sinks: usize,
     },
 }
 
@@ -142,7 +146,8 @@ fn all(a: &AllArgs) -> Result<(), String> {
     let work = std::env::temp_dir().join(format!("sidra-bench-{}", std::process::id()));
     let prefix = format!("sb{}", std::process::id() % 1000);
     let max_peers = workloads.iter().map(|w| w.peers).max().unwrap_or(1);
-    let topo = topo::Topology::build(&prefix, max_peers)?;
+    let max_sinks = workloads.iter().map(|w| w.sinks).max().unwrap_or(1);
+    let topo = topo::Topology::build(&prefix, max_peers, max_sinks)?;
     let opts = RunOptions {
         sink: !a.no_sink,
         timeout_s: a.timeout,
@@ -208,7 +213,9 @@ fn main() -> ExitCode {
             peers: k,
             prefixes,
             per_update,
-            sink,
+            prefix_sid,
+            distinct,
+            sinks,
         } => {
             let family = match family.as_str() {
                 "ipv4" => Family::Ipv4,
@@ -224,7 +231,9 @@ fn main() -> ExitCode {
                 peers: k.clamp(1, 1000),
                 prefixes,
                 per_update,
-                sink,
+                prefix_sid,
+                distinct,
+                sinks: sinks.min(1000),
             })
         }
     };

@@ -5,11 +5,12 @@
 //! own address, a minimal OPEN/KEEPALIVE handshake), prints `ready`, then on `announce` /
 //! `withdraw` writes every peer's stream at once (one thread per peer, released together) and
 //! prints `sent FIRST_NS LAST_NS` (wall-clock nanoseconds of the first and last byte written).
-//! The sink prints `sink full NS` when it holds every prefix, `sink empty NS` when a withdraw
-//! phase emptied it. `quit` (or end of input) exits, which closes every session.
+//! The sinks (route-reflector clients of the target, usually one) print `sink full NS` when the
+//! last of them holds every prefix, `sink empty NS` when a withdraw phase emptied the last one. `quit` (or end of input) exits, which closes every session.
 
 use std::io::{BufRead, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
@@ -39,8 +40,9 @@ pub fn next_hop4() -> Ipv4Addr {
 pub fn peer_addr(k: usize) -> Ipv6Addr {
     Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 2, 1 + k as u16)
 }
-pub fn sink_addr() -> Ipv6Addr {
-    Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 3, 1)
+/// Sink `j` (0-based): a route-reflector client of the target.
+pub fn sink_addr(j: usize) -> Ipv6Addr {
+    Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 3, 1 + j as u16)
 }
 
 pub fn now_ns() -> u128 {
@@ -56,7 +58,12 @@ pub struct PeersArgs {
     pub peers: usize,
     pub prefixes: usize,
     pub per_update: usize,
-    pub sink: bool,
+    /// IPv6 with an SRv6 Prefix-SID (see [`StreamSpec::prefix_sid`]).
+    pub prefix_sid: bool,
+    /// Every peer its own prefixes (see [`StreamSpec::distinct`]).
+    pub distinct: bool,
+    /// Sink sessions (0 = none).
+    pub sinks: usize,
 }
 
 fn say(line: &str) {
@@ -166,9 +173,9 @@ fn drain(k: usize, mut s: TcpStream) {
     });
 }
 
-/// Count what the target sends the sink; report when it holds all `expected` prefixes and when
-/// it is empty again.
-fn sink_reader(mut s: TcpStream, expected: usize) {
+/// Count what the target sends one sink; report when the last of `sinks` sinks holds all
+/// `expected` prefixes (`full` counts the full ones) and when the last one is empty again.
+fn sink_reader(mut s: TcpStream, expected: usize, full_sinks: Arc<AtomicUsize>, sinks: usize) {
     thread::spawn(move || {
         let mut counter = Counter::default();
         let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
@@ -200,10 +207,14 @@ fn sink_reader(mut s: TcpStream, expected: usize) {
             let live = counter.live();
             if !full && live >= expected {
                 full = true;
-                say(&format!("sink full {} {live}", now_ns()));
+                if full_sinks.fetch_add(1, Ordering::SeqCst) + 1 == sinks {
+                    say(&format!("sink full {} {live}", now_ns()));
+                }
             } else if full && live == 0 {
                 full = false;
-                say(&format!("sink empty {}", now_ns()));
+                if full_sinks.fetch_sub(1, Ordering::SeqCst) == 1 {
+                    say(&format!("sink empty {}", now_ns()));
+                }
             }
         }
     });
@@ -286,6 +297,8 @@ pub fn run(a: &PeersArgs) -> Result<(), String> {
                 peer,
                 next_hop4: next_hop4(),
                 next_hop6: next_hop6(),
+                prefix_sid: a.prefix_sid,
+                distinct: a.distinct,
             })
         })
         .collect();
@@ -304,9 +317,18 @@ pub fn run(a: &PeersArgs) -> Result<(), String> {
         sessions.push(Arc::new(Mutex::new(s)));
     }
     let mut all = sessions.clone();
-    if a.sink {
-        let s = session(sink_addr(), Ipv4Addr::new(10, 2, 0, 1), a.family, deadline)?;
-        sink_reader(s.try_clone().map_err(|e| e.to_string())?, a.prefixes);
+    // Every sink holds every prefix: each peer's own (distinct) or the one shared set.
+    let expected = if a.distinct {
+        a.peers * a.prefixes
+    } else {
+        a.prefixes
+    };
+    let full_sinks = Arc::new(AtomicUsize::new(0));
+    for j in 0..a.sinks {
+        let id = Ipv4Addr::new(10, 2, (j / 250) as u8, 1 + (j % 250) as u8);
+        let s = session(sink_addr(j), id, a.family, deadline)?;
+        let reader = s.try_clone().map_err(|e| e.to_string())?;
+        sink_reader(reader, expected, full_sinks.clone(), a.sinks);
         all.push(Arc::new(Mutex::new(s)));
     }
     keepalives(all);

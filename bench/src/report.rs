@@ -71,6 +71,27 @@ pub fn median_range(mut v: Vec<f64>) -> Option<(f64, f64, f64)> {
 /// A metric of a run, by name.
 type Metric = (&'static str, fn(&Record) -> Option<f64>, fn(f64) -> String);
 
+/// The metrics of an idle workload: memory per peer.
+fn idle_metrics() -> Vec<Metric> {
+    vec![
+        (
+            "RSS per configured peer, sessions down (KB)",
+            |r| r.idle_configured_bytes_per_peer.map(|b| b / 1024.0),
+            |x| format!("{x:.1}"),
+        ),
+        (
+            "RSS per peer, sessions up and idle (KB)",
+            |r| r.idle_established_bytes_per_peer.map(|b| b / 1024.0),
+            |x| format!("{x:.1}"),
+        ),
+        (
+            "RSS, no peers (MB)",
+            |r| Some(r.before.rss_kb as f64 / 1024.0).filter(|x| *x > 0.0),
+            |x| format!("{x:.1}"),
+        ),
+    ]
+}
+
 fn metrics() -> Vec<Metric> {
     vec![
         (
@@ -208,11 +229,17 @@ pub fn markdown(
         if ALL.iter().all(|k| of(*k).is_empty()) {
             continue;
         }
-        for (i, (name, f, fmt)) in metrics().into_iter().enumerate() {
+        let list = if w.idle { idle_metrics() } else { metrics() };
+        for (i, (name, f, fmt)) in list.into_iter().enumerate() {
             let label = if i == 0 {
+                let size = if w.idle {
+                    format!("{} peers", w.peers)
+                } else {
+                    format!("{} x {}, {} sink(s)", w.peers, w.prefixes, w.sinks)
+                };
                 format!(
-                    "[{}]({link_base}/{}.json): {} (this run: {} x {})",
-                    w.name, w.name, w.what, w.peers, w.prefixes
+                    "[{}]({link_base}/{}.json): {} (this run: {size})",
+                    w.name, w.name, w.what
                 )
             } else {
                 String::new()

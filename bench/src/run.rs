@@ -27,76 +27,136 @@ pub struct Workload {
     pub prefixes: usize,
     /// Prefixes per UPDATE at most (0 = fill 4096 octets).
     pub per_update: usize,
+    /// IPv6 /64 with an SRv6 Prefix-SID (End.DT6) on every route.
+    pub prefix_sid: bool,
+    /// Every peer sends its own prefixes (and with `prefix_sid` every route has its own SID),
+    /// instead of all peers the same ones.
+    pub distinct: bool,
+    /// Route-reflector clients the target exports everything to (with `--no-sink`: none).
+    pub sinks: usize,
+    /// No routes: memory of the target with `peers` configured, then with their sessions up.
+    pub idle: bool,
+}
+
+impl Workload {
+    /// Paths the target holds once every peer's routes are in.
+    pub fn paths(&self) -> u64 {
+        (self.peers * self.prefixes) as u64
+    }
+
+    /// Sink sessions of a run with `o`.
+    pub fn sinks(&self, o: &RunOptions) -> usize {
+        if o.sink { self.sinks } else { 0 }
+    }
 }
 
 /// Every workload at full size, or scaled down for `--quick`.
 pub fn workloads(quick: bool) -> Vec<Workload> {
     let s = |n: usize| if quick { n / 10 } else { n };
-    let w = |name, what, family, peers, prefixes, per_update| Workload {
-        name,
-        what,
-        family,
-        peers,
-        prefixes,
-        per_update,
+    let base = Workload {
+        name: "",
+        what: "",
+        family: Family::Ipv4,
+        peers: 1,
+        prefixes: 0,
+        per_update: 0,
+        prefix_sid: false,
+        distinct: false,
+        sinks: 1,
+        idle: false,
+    };
+    let ipv6 = Workload {
+        family: Family::Ipv6,
+        ..base.clone()
+    };
+    let srv6 = Workload {
+        prefix_sid: true,
+        ..ipv6.clone()
     };
     vec![
-        w(
-            "v4-100k",
-            "1 peer x 100k IPv4",
-            Family::Ipv4,
-            1,
-            s(100_000),
-            0,
-        ),
-        w(
-            "v4-1m",
-            "1 peer x 1M IPv4",
-            Family::Ipv4,
-            1,
-            s(1_000_000),
-            0,
-        ),
-        w(
-            "v6-1m",
-            "1 peer x 1M IPv6",
-            Family::Ipv6,
-            1,
-            s(1_000_000),
-            0,
-        ),
-        w(
-            "v4-10x100k",
-            "10 peers x the same 100k IPv4",
-            Family::Ipv4,
-            10,
-            s(100_000),
-            0,
-        ),
-        w(
-            "v4-100x10k",
-            "100 peers x the same 10k IPv4",
-            Family::Ipv4,
-            100,
-            s(10_000),
-            0,
-        ),
-        w(
-            "vpnv6-100k",
-            "1 peer x 100k VPNv6 with SRv6 Prefix-SID",
-            Family::Vpnv6,
-            1,
-            s(100_000),
-            0,
-        ),
-        w(
-            "v4-uniq-1m",
-            "1 peer x 1M IPv4, 4 per UPDATE (250k attribute sets)",
-            Family::Ipv4,
-            1,
-            s(1_000_000),
-            4,
-        ),
+        Workload {
+            name: "v4-100k",
+            what: "1 peer x 100k IPv4",
+            prefixes: s(100_000),
+            ..base.clone()
+        },
+        Workload {
+            name: "v4-1m-rib",
+            what: "1 peer x 1M IPv4, into the RIB (no sink)",
+            prefixes: s(1_000_000),
+            sinks: 0,
+            ..base.clone()
+        },
+        Workload {
+            name: "v4-1m",
+            what: "1 peer x 1M IPv4",
+            prefixes: s(1_000_000),
+            ..base.clone()
+        },
+        Workload {
+            name: "v6-1m",
+            what: "1 peer x 1M IPv6",
+            prefixes: s(1_000_000),
+            ..ipv6.clone()
+        },
+        Workload {
+            name: "v6sid-1m",
+            what: "1 peer x 1M IPv6 /64 with an SRv6 Prefix-SID",
+            prefixes: s(1_000_000),
+            ..srv6.clone()
+        },
+        Workload {
+            name: "v4-10x100k",
+            what: "10 peers x the same 100k IPv4",
+            peers: 10,
+            prefixes: s(100_000),
+            ..base.clone()
+        },
+        Workload {
+            name: "v4-100x10k",
+            what: "100 peers x the same 10k IPv4",
+            peers: 100,
+            prefixes: s(10_000),
+            ..base.clone()
+        },
+        Workload {
+            name: "v6sid-100x1k",
+            what: "100 peers x 1k distinct IPv6 /64, one SRv6 SID per route (one route per node)",
+            peers: 100,
+            prefixes: s(1_000),
+            per_update: 1,
+            distinct: true,
+            ..srv6.clone()
+        },
+        Workload {
+            name: "vpnv6-100k",
+            what: "1 peer x 100k VPNv6 with SRv6 Prefix-SID",
+            family: Family::Vpnv6,
+            prefixes: s(100_000),
+            ..base.clone()
+        },
+        Workload {
+            name: "v4-uniq-1m",
+            what: "1 peer x 1M IPv4, 4 per UPDATE (250k attribute sets)",
+            prefixes: s(1_000_000),
+            per_update: 4,
+            ..base.clone()
+        },
+        Workload {
+            name: "rr-100k-50",
+            what: "1 peer x 100k IPv4 reflected to 50 route-reflector clients",
+            prefixes: s(100_000),
+            sinks: if quick { 5 } else { 50 },
+            ..base.clone()
+        },
+        Workload {
+            name: "idle-200",
+            what: "200 configured peers, then their sessions up, no routes: memory per peer",
+            peers: if quick { 20 } else { 200 },
+            sinks: 0,
+            idle: true,
+            ..base
+        },
     ]
 }
 
@@ -136,6 +196,10 @@ pub struct Record {
     pub cpu_announce_s: Option<f64>,
     pub cpu_withdraw_s: Option<f64>,
     pub rss_growth_bytes_per_path: Option<f64>,
+    /// Idle workloads: RSS with the peers configured (sessions down) less RSS with none, per
+    /// peer; then the same with every session established.
+    pub idle_configured_bytes_per_peer: Option<f64>,
+    pub idle_established_bytes_per_peer: Option<f64>,
     pub errors: Vec<String>,
 }
 
@@ -148,7 +212,7 @@ struct PeersProc {
 }
 
 impl PeersProc {
-    fn spawn(ns: &str, w: &Workload, sink: bool, log: &Path) -> Result<PeersProc, String> {
+    fn spawn(ns: &str, w: &Workload, sinks: usize, log: &Path) -> Result<PeersProc, String> {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let err = std::fs::File::create(log).map_err(|e| e.to_string())?;
         let mut child = Command::new("ip")
@@ -162,7 +226,9 @@ impl PeersProc {
                 &w.prefixes.to_string(),
             ])
             .args(["--per-update", &w.per_update.to_string()])
-            .args(if sink { &["--sink"][..] } else { &[][..] })
+            .args(["--sinks", &sinks.to_string()])
+            .args(w.prefix_sid.then_some("--prefix-sid"))
+            .args(w.distinct.then_some("--distinct"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(err)
@@ -298,10 +364,15 @@ pub fn run_one(
         rep,
         started_unix_ns: now_ns(),
         loadavg_start: procstat::loadavg(),
-        paths: (w.peers * w.prefixes) as u64,
+        paths: if w.idle { 0 } else { w.paths() },
         ..Record::default()
     };
-    r.status = match measure(topo, w, kind, o, dir, &mut r) {
+    let result = if w.idle {
+        measure_idle(topo, w, kind, dir, &mut r)
+    } else {
+        measure(topo, w, kind, o, dir, &mut r)
+    };
+    r.status = match result {
         Ok(s) => s.to_string(),
         Err(e) => format!("error: {e}"),
     };
@@ -318,13 +389,14 @@ fn measure(
     r: &mut Record,
 ) -> Result<&'static str, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let sinks = w.sinks(o);
     let setup = Setup {
         family: w.family,
         peers: w.peers,
-        sink: o.sink,
+        sinks,
     };
     let mut t = Target::start(kind, &topo.target_ns, dir, setup)?;
-    let mut p = PeersProc::spawn(&topo.injector_ns, w, o.sink, &dir.join("peers.log"))?;
+    let mut p = PeersProc::spawn(&topo.injector_ns, w, sinks, &dir.join("peers.log"))?;
     let limit = Duration::from_secs(o.timeout_s);
     let poll = Duration::from_millis(o.poll_ms);
     let enc = p
@@ -346,7 +418,7 @@ fn measure(
         let log = std::fs::read_to_string(dir.join("peers.log")).unwrap_or_default();
         return Err(format!("sessions did not come up: {}", log.trim()));
     }
-    let sessions = w.peers + usize::from(o.sink);
+    let sessions = w.peers + sinks;
     let up_deadline = Instant::now() + Duration::from_secs(30);
     while t.counters()?.established < sessions {
         if Instant::now() > up_deadline {
@@ -361,7 +433,7 @@ fn measure(
     let deadline = Instant::now() + limit;
     let accepted = poll_until(&mut t, r.paths, poll, deadline, &mut r.polls)?;
     let sent = p.wait_for("sent", deadline);
-    let sink_full = if o.sink {
+    let sink_full = if sinks > 0 {
         p.wait_for("sink full", deadline)
     } else {
         None
@@ -381,7 +453,7 @@ fn measure(
     r.rss_growth_bytes_per_path = Some(
         (r.after_announce.rss_kb as f64 - r.before.rss_kb as f64) * 1024.0 / r.paths.max(1) as f64,
     );
-    if accepted.is_none() || (o.sink && r.sink_s.is_none()) {
+    if accepted.is_none() || (sinks > 0 && r.sink_s.is_none()) {
         r.errors = p.errors();
         return Ok("timeout");
     }
@@ -390,7 +462,7 @@ fn measure(
     let deadline = Instant::now() + limit;
     let gone = poll_until(&mut t, 0, poll, deadline, &mut r.polls)?;
     let sent = p.wait_for("sent", deadline);
-    let sink_empty = if o.sink {
+    let sink_empty = if sinks > 0 {
         p.wait_for("sink empty", deadline)
     } else {
         None
@@ -404,9 +476,74 @@ fn measure(
         .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
         .map(|ns| secs(first, ns));
     r.errors = p.errors();
-    if gone.is_none() || (o.sink && r.withdraw_sink_s.is_none()) {
+    if gone.is_none() || (sinks > 0 && r.withdraw_sink_s.is_none()) {
         return Ok("timeout");
     }
+    Ok("ok")
+}
+
+/// Wait until the target answers a query (it has read its config and is up), then let it settle.
+fn settled(t: &mut Target) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match t.counters() {
+            Ok(_) => break,
+            Err(e) if Instant::now() > deadline => {
+                return Err(format!("the target never answered: {e}"));
+            }
+            Err(_) => thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    thread::sleep(Duration::from_millis(1000));
+    Ok(())
+}
+
+/// An idle workload: the target with no peers (baseline), then a fresh target with `w.peers`
+/// configured and idle (sessions down), then the same target once every session is established
+/// and has been idle for two seconds. RSS differences per peer.
+fn measure_idle(
+    topo: &Topology,
+    w: &Workload,
+    kind: Kind,
+    dir: &Path,
+    r: &mut Record,
+) -> Result<&'static str, String> {
+    let setup = |peers| Setup {
+        family: w.family,
+        peers,
+        sinks: 0,
+    };
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).map_err(|e| format!("{}: {e}", empty.display()))?;
+    {
+        let mut t = Target::start(kind, &topo.target_ns, &empty, setup(0))?;
+        settled(&mut t)?;
+        r.before = procstat::sample(t.pid());
+    }
+    let mut t = Target::start(kind, &topo.target_ns, dir, setup(w.peers))?;
+    settled(&mut t)?;
+    r.after_announce = procstat::sample(t.pid());
+    let mut p = PeersProc::spawn(&topo.injector_ns, w, 0, &dir.join("peers.log"))?;
+    if p.wait_for("ready", Instant::now() + Duration::from_secs(90))
+        .is_none()
+    {
+        let log = std::fs::read_to_string(dir.join("peers.log")).unwrap_or_default();
+        return Err(format!("sessions did not come up: {}", log.trim()));
+    }
+    let up_deadline = Instant::now() + Duration::from_secs(60);
+    while t.counters()?.established < w.peers {
+        if Instant::now() > up_deadline {
+            return Err("the target does not show every session established".into());
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    thread::sleep(Duration::from_secs(2));
+    r.after_withdraw = procstat::sample(t.pid());
+    r.errors = p.errors();
+    let per_peer =
+        |s: &Sample| (s.rss_kb as f64 - r.before.rss_kb as f64) * 1024.0 / w.peers.max(1) as f64;
+    r.idle_configured_bytes_per_peer = Some(per_peer(&r.after_announce));
+    r.idle_established_bytes_per_peer = Some(per_peer(&r.after_withdraw));
     Ok("ok")
 }
 

@@ -7,13 +7,19 @@
 //! * IPv4 unicast: /24 prefixes from 11.0.0.0 up, in the NLRI field, NEXT_HOP = the injector.
 //! * IPv6 unicast: /48 prefixes from 2a00::/16 up, MP_REACH_NLRI (Extended Length) with the
 //!   injector's global address as next hop.
+//! * IPv6 unicast over SRv6 (RFC 9252 §5, [`StreamSpec::prefix_sid`]): /64 prefixes from
+//!   2a00::/16 up, each UPDATE with a Prefix-SID holding one SRv6 L3 Service TLV (End.DT6, the
+//!   whole SID in the TLV: structure 40/24/16/0, no transposition). The SID is the sending node's
+//!   (`fc00:0:0:N:1::`, N = peer + 1), or with [`StreamSpec::distinct`] every route's own (N = the
+//!   route's number + 1: one route per node, so one route per UPDATE).
 //! * VPN-IPv6 with SRv6 (RFC 9252), as FRR 8.4 packs it: /64 prefixes in 10 VRFs (RD 65000:V,
 //!   RT 65000:V), label = function << 4 | 1 (the SID's function transposed, 16 bits at offset
 //!   64), Prefix-SID with one SRv6 L3 Service TLV (End.DT6, structure 40/24/16/0/16/64).
 //!
 //! Every UPDATE has its own attribute set (its MED is unique in the stream and per peer), and
 //! every peer sends the same prefixes in the same order (different attributes): best-path
-//! contention when there are several peers.
+//! contention when there are several peers; with [`StreamSpec::distinct`], peer `k` sends its own
+//! block of prefixes instead (`k * prefixes ..`).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -63,6 +69,48 @@ pub struct StreamSpec {
     pub next_hop4: Ipv4Addr,
     /// IPv6 next hop (the injector's global address on the link).
     pub next_hop6: Ipv6Addr,
+    /// IPv6 unicast only: /64 prefixes with an SRv6 Prefix-SID (End.DT6).
+    pub prefix_sid: bool,
+    /// Every peer its own prefixes (and, with `prefix_sid`, every route its own SID).
+    pub distinct: bool,
+}
+
+impl StreamSpec {
+    /// The workload-wide number of this peer's `j`-th route.
+    pub fn route_number(&self, j: usize) -> usize {
+        if self.distinct {
+            self.peer * self.prefixes + j
+        } else {
+            j
+        }
+    }
+
+    /// Whether every route has its own SID (so its own attribute set and UPDATE).
+    fn sid_per_route(&self) -> bool {
+        self.prefix_sid && self.distinct
+    }
+
+    /// The SRv6 SID (End.DT6) that comes with this peer's `j`-th route: `fc00:0:0:N:1::` in a
+    /// 40-bit block `fc00::/40` with a 24-bit node part N and the 16-bit function 1.
+    pub fn sid(&self, j: usize) -> Ipv6Addr {
+        let node = if self.sid_per_route() {
+            self.route_number(j) + 1
+        } else {
+            self.peer + 1
+        };
+        let v = (0xfc00u128 << 112) | (((node as u128) & 0xff_ffff) << 64) | (1u128 << 48);
+        Ipv6Addr::from(v)
+    }
+
+    /// This peer's `j`-th prefix as (length in bits, network octets).
+    pub fn prefix(&self, j: usize) -> (u8, Vec<u8>) {
+        let i = self.route_number(j);
+        if self.family == Family::Ipv6 && self.prefix_sid {
+            let a = (0x2a00u128 << 112) | ((i as u128) << 64);
+            return (64, a.to_be_bytes()[..8].to_vec());
+        }
+        prefix(self.family, i)
+    }
 }
 
 /// One peer's pre-encoded messages.
@@ -117,8 +165,9 @@ pub fn vpn_label(i: usize) -> u32 {
 }
 
 /// One NLRI as it goes on the wire (announce: the label; withdraw: 0x800000).
-fn put_nlri(out: &mut Vec<u8>, family: Family, i: usize, total: usize, withdraw: bool) {
-    let (len, octets) = prefix(family, i);
+fn put_nlri(out: &mut Vec<u8>, spec: &StreamSpec, i: usize, withdraw: bool) {
+    let (family, total) = (spec.family, spec.prefixes);
+    let (len, octets) = spec.prefix(i);
     if family == Family::Vpnv6 {
         out.push(len + 88);
         let label = if withdraw { 0x80_0000 } else { vpn_label(i) };
@@ -130,9 +179,10 @@ fn put_nlri(out: &mut Vec<u8>, family: Family, i: usize, total: usize, withdraw:
     out.extend_from_slice(&octets);
 }
 
-fn nlri_len(family: Family) -> usize {
-    match family {
+fn nlri_len(spec: &StreamSpec) -> usize {
+    match spec.family {
         Family::Ipv4 => 4,
+        Family::Ipv6 if spec.prefix_sid => 9,
         Family::Ipv6 => 7,
         Family::Vpnv6 => 1 + 3 + 8 + 8,
     }
@@ -148,16 +198,33 @@ fn attr(out: &mut Vec<u8>, flags: u8, code: u8, value: &[u8]) {
     out.extend_from_slice(value);
 }
 
-/// RFC 9252 Prefix-SID value: one SRv6 L3 Service TLV, one SID Information sub-TLV (End.DT6,
-/// function bits zeroed), one SID Structure sub-sub-TLV 40/24/16/0, transposition 16 @ 64.
+/// RFC 9252 Prefix-SID value of the VPN routes: one SRv6 L3 Service TLV, one SID Information
+/// sub-TLV (End.DT6, function bits zeroed), one SID Structure sub-sub-TLV 40/24/16/0,
+/// transposition 16 @ 64.
 pub fn prefix_sid_value() -> Vec<u8> {
-    let sid = Ipv6Addr::new(0xfc00, 0, 2, 0, 0, 0, 0, 0);
+    srv6_l3_service(Ipv6Addr::new(0xfc00, 0, 2, 0, 0, 0, 0, 0), 16, 64)
+}
+
+/// RFC 9252 §2 / §3.1-3.2: a Prefix-SID value with one SRv6 L3 Service TLV (type 5) holding one
+/// SRv6 SID Information sub-TLV (type 1, End.DT6 = 0x0012) with one SID Structure sub-sub-TLV
+/// (type 1: 40/24/16/0 and the given transposition length and offset).
+pub fn srv6_l3_service(sid: Ipv6Addr, transposition_len: u8, transposition_offset: u8) -> Vec<u8> {
     let mut sub = vec![0u8]; // reserved
     sub.extend_from_slice(&sid.octets());
     sub.push(0); // flags
     sub.extend_from_slice(&0x0012u16.to_be_bytes()); // End.DT6
     sub.push(0); // reserved
-    sub.extend_from_slice(&[1, 0, 6, 40, 24, 16, 0, 16, 64]);
+    sub.extend_from_slice(&[
+        1,
+        0,
+        6,
+        40,
+        24,
+        16,
+        0,
+        transposition_len,
+        transposition_offset,
+    ]);
     let mut tlv = vec![0u8]; // reserved
     tlv.push(1);
     tlv.extend_from_slice(&(sub.len() as u16).to_be_bytes());
@@ -168,9 +235,10 @@ pub fn prefix_sid_value() -> Vec<u8> {
     v
 }
 
-/// The path attributes of UPDATE number `msg` of peer `spec.peer` (MP_REACH without its NLRI,
-/// which the caller appends last, so the attribute is built in place).
-fn attributes(spec: &StreamSpec, msg: usize, vrf: u16) -> Vec<u8> {
+/// The path attributes of UPDATE number `msg` of peer `spec.peer`, whose first route is the
+/// peer's `first`-th (MP_REACH without its NLRI, which the caller appends last, so the attribute
+/// is built in place).
+fn attributes(spec: &StreamSpec, msg: usize, first: usize, vrf: u16) -> Vec<u8> {
     let mut a = Vec::with_capacity(128);
     attr(
         &mut a,
@@ -207,6 +275,9 @@ fn attributes(spec: &StreamSpec, msg: usize, vrf: u16) -> Vec<u8> {
             comm.extend_from_slice(&((65001u32 << 16) | c).to_be_bytes());
         }
         attr(&mut a, 0xc0, 8, &comm);
+        if spec.prefix_sid && spec.family == Family::Ipv6 {
+            attr(&mut a, 0xc0, 40, &srv6_l3_service(spec.sid(first), 0, 0));
+        }
     }
     a
 }
@@ -262,10 +333,10 @@ fn update(out: &mut Vec<u8>, withdrawn: &[u8], attrs: &[u8], mp: Option<(u8, &[u
 /// Build the announce and withdraw streams of one peer.
 pub fn encode(spec: &StreamSpec) -> Encoded {
     let mut e = Encoded {
-        announce: Vec::with_capacity(spec.prefixes * (nlri_len(spec.family) + 1) + 4096),
+        announce: Vec::with_capacity(spec.prefixes * (nlri_len(spec) + 1) + 4096),
         ..Encoded::default()
     };
-    let per = nlri_len(spec.family);
+    let per = nlri_len(spec);
     let limit = if spec.per_update == 0 {
         usize::MAX
     } else {
@@ -276,7 +347,7 @@ pub fn encode(spec: &StreamSpec) -> Encoded {
     let mut i = 0;
     while i < spec.prefixes {
         let vrf = vrf_of(i, spec.prefixes);
-        let attrs = attributes(spec, e.announce_messages, vrf);
+        let attrs = attributes(spec, e.announce_messages, i, vrf);
         let head = mp_head(spec, true);
         let fixed = HEADER + 4 + attrs.len() + if mp { 4 + head.len() } else { 0 };
         let mut nlri = Vec::with_capacity(MAX_MESSAGE);
@@ -285,8 +356,9 @@ pub fn encode(spec: &StreamSpec) -> Encoded {
             && n < limit
             && fixed + nlri.len() + per <= MAX_MESSAGE
             && (spec.family != Family::Vpnv6 || vrf_of(i, spec.prefixes) == vrf)
+            && (n == 0 || !spec.sid_per_route())
         {
-            put_nlri(&mut nlri, spec.family, i, spec.prefixes, false);
+            put_nlri(&mut nlri, spec, i, false);
             i += 1;
             n += 1;
         }
@@ -301,7 +373,7 @@ pub fn encode(spec: &StreamSpec) -> Encoded {
     while i < spec.prefixes {
         let mut nlri = Vec::with_capacity(MAX_MESSAGE);
         while i < spec.prefixes && fixed + nlri.len() + per <= MAX_MESSAGE {
-            put_nlri(&mut nlri, spec.family, i, spec.prefixes, true);
+            put_nlri(&mut nlri, spec, i, true);
             i += 1;
         }
         if mp {

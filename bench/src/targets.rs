@@ -247,7 +247,7 @@ impl Target {
                         name = w.next().unwrap_or("").to_string();
                         up = line.contains("Established");
                         if up
-                            && (name.starts_with('p') || name == "sink")
+                            && (name.starts_with('p') || name.starts_with("sink"))
                             && w.next() == Some("BGP")
                         {
                             out.established += 1;

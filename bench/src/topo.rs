@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  PREFIX-t  eth0: fd00::1/64 10.0.0.1/24  <-- veth -->  PREFIX-i  eth0: fd00::2/64 10.0.0.2/24
-//!                                                                  fd00::2:1.. (peer k), fd00::3:1 (sink)
+//!                                                                  fd00::2:1.. (peer k), fd00::3:1.. (sink j)
 //! ```
 //!
 //! Dropping the [`Topology`] deletes both namespaces; [`Topology::build`] first deletes leftovers
@@ -43,8 +43,8 @@ pub fn sweep(prefix: &str) -> Result<(), String> {
 }
 
 impl Topology {
-    /// Build the test bed with addresses for `peers` injector peers and the sink.
-    pub fn build(prefix: &str, peers: usize) -> Result<Topology, String> {
+    /// Build the test bed with addresses for `peers` injector peers and `sinks` sinks.
+    pub fn build(prefix: &str, peers: usize, sinks: usize) -> Result<Topology, String> {
         if prefix.is_empty()
             || prefix.len() > 8
             || !prefix.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -81,11 +81,13 @@ impl Topology {
         );
         run_batch(&tns, &batch)?;
         batch = format!(
-            "addr add {}/64 dev {IFACE} nodad\naddr add {}/24 dev {IFACE}\naddr add {}/64 dev {IFACE} nodad\n",
+            "addr add {}/64 dev {IFACE} nodad\naddr add {}/24 dev {IFACE}\n",
             next_hop6(),
             next_hop4(),
-            sink_addr()
         );
+        for j in 0..sinks {
+            batch.push_str(&format!("addr add {}/64 dev {IFACE} nodad\n", sink_addr(j)));
+        }
         for k in 0..peers {
             batch.push_str(&format!("addr add {}/64 dev {IFACE} nodad\n", peer_addr(k)));
         }

@@ -20,7 +20,36 @@ fn spec(family: Family, prefixes: usize, per_update: usize, peer: usize) -> Stre
         peer,
         next_hop4: Ipv4Addr::new(10, 0, 0, 2),
         next_hop6: Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2),
+        prefix_sid: false,
+        distinct: false,
     }
+}
+
+fn srv6_spec(prefixes: usize, per_update: usize, peer: usize, distinct: bool) -> StreamSpec {
+    StreamSpec {
+        prefix_sid: true,
+        distinct,
+        ..spec(Family::Ipv6, prefixes, per_update, peer)
+    }
+}
+
+fn prefix_sid(u: &UpdateMessage) -> Option<PrefixSid> {
+    u.attributes.iter().find_map(|a| match &a.value {
+        AttrValue::PrefixSid(p) => Some(p.clone()),
+        _ => None,
+    })
+}
+
+/// The SID Structure of the global IPv6 routes: 40/24/16/0, the whole SID in the TLV.
+fn untransposed() -> Option<SidStructureTlv> {
+    Some(SidStructureTlv {
+        block_len: 40,
+        node_len: 24,
+        function_len: 16,
+        argument_len: 0,
+        transposition_len: 0,
+        transposition_offset: 0,
+    })
 }
 
 fn updates(bytes: &[u8]) -> Vec<UpdateMessage> {
@@ -120,6 +149,66 @@ fn vpn_routes_carry_transposed_labels_and_the_frr_prefix_sid() {
         });
         assert_eq!(sid.as_ref(), Some(&want));
     }
+}
+
+#[test]
+fn ipv6_over_srv6_routes_are_slash_64_with_the_nodes_end_dt6_sid() {
+    let n = 3001;
+    let e = encode(&srv6_spec(n, 0, 4, false));
+    let ann = updates(&e.announce);
+    let routes: Vec<String> = ann.iter().flat_map(announced).collect();
+    assert_eq!(routes.len(), n);
+    assert_eq!(routes.iter().collect::<HashSet<_>>().len(), n);
+    for u in &ann {
+        for r in u.mp_reach().unwrap().nlri.prefixes() {
+            assert_eq!(r.prefix.prefix_len(), 64);
+        }
+        // Peer 4 is node 5: fc00:0:0:5:1:: (a 24-bit node part after the 40-bit block).
+        let want = PrefixSid::srv6_l3_service(
+            Ipv6Addr::new(0xfc00, 0, 0, 5, 1, 0, 0, 0),
+            0x0012,
+            untransposed(),
+        );
+        assert_eq!(prefix_sid(u), Some(want));
+    }
+    let wd = updates(&e.withdraw);
+    assert_eq!(wd.iter().map(withdrawn).sum::<usize>(), n);
+}
+
+#[test]
+fn distinct_peers_send_their_own_routes_each_with_its_own_sid() {
+    let n = 300;
+    let (a, b) = (
+        encode(&srv6_spec(n, 1, 0, true)),
+        encode(&srv6_spec(n, 1, 1, true)),
+    );
+    let (ua, ub) = (updates(&a.announce), updates(&b.announce));
+    // One route per UPDATE (its own SID), and no prefix in common.
+    assert_eq!((ua.len(), ub.len()), (n, n));
+    let pa: HashSet<String> = ua.iter().flat_map(announced).collect();
+    let pb: HashSet<String> = ub.iter().flat_map(announced).collect();
+    assert_eq!((pa.len(), pb.len()), (n, n));
+    assert!(pa.is_disjoint(&pb));
+    let sids: HashSet<_> = ua
+        .iter()
+        .chain(&ub)
+        .map(|u| format!("{:?}", prefix_sid(u).unwrap()))
+        .collect();
+    assert_eq!(sids.len(), 2 * n);
+    // Route 1 of peer 1 is route number n + 1 of the workload, node n + 2.
+    let want = PrefixSid::srv6_l3_service(
+        Ipv6Addr::from((0xfc00u128 << 112) | (((n as u128) + 2) << 64) | (1u128 << 48)),
+        0x0012,
+        untransposed(),
+    );
+    assert_eq!(prefix_sid(&ub[1]), Some(want));
+    // A sink holds both peers' routes.
+    let mut c = Counter::default();
+    feed_all(&mut c, &a.announce);
+    feed_all(&mut c, &b.announce);
+    assert_eq!(c.live(), 2 * n);
+    feed_all(&mut c, &a.withdraw);
+    assert_eq!(c.live(), n);
 }
 
 #[test]
