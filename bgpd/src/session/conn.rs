@@ -49,6 +49,39 @@ enum WriteCmd {
 
 /// How many messages may wait in each direction.
 const QUEUE: usize = 256;
+
+/// The read buffer's chunk: [`ReadChunk::MIN`] while the peer is quiet (keepalives), doubling
+/// up to [`ReadChunk::MAX`] while reads fill it (a table transfer), halving again when reads
+/// are small. A session that streamed a table once does not keep the large buffer while idle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ReadChunk(usize);
+
+impl ReadChunk {
+    pub(crate) const MIN: usize = 4096;
+    pub(crate) const MAX: usize = 64 * 1024;
+
+    pub(crate) fn new() -> Self {
+        ReadChunk(Self::MIN)
+    }
+
+    pub(crate) fn size(self) -> usize {
+        self.0
+    }
+
+    /// After a read of `read` octets into `free` octets of room.
+    pub(crate) fn after_read(&mut self, read: usize, free: usize) {
+        if read >= free {
+            self.0 = (self.0 * 2).min(Self::MAX);
+        } else if read < self.0 / 8 {
+            self.0 = (self.0 / 2).max(Self::MIN);
+        }
+    }
+
+    /// Whether an empty buffer of `capacity` is worth replacing by a chunk-sized one.
+    pub(crate) fn shrink(self, capacity: usize) -> bool {
+        capacity > 2 * self.0
+    }
+}
 /// How long a write may block before the connection is considered dead.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -124,7 +157,8 @@ async fn read_loop(
     max_len: Arc<AtomicUsize>,
     counters: crate::telemetry::MessageCounters,
 ) {
-    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut chunk = ReadChunk::new();
+    let mut buf = BytesMut::with_capacity(chunk.size());
     loop {
         // Hand out every whole message already buffered.
         loop {
@@ -143,9 +177,14 @@ async fn read_loop(
                 }
             }
         }
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(64 * 1024);
+        if buf.is_empty() && chunk.shrink(buf.capacity()) {
+            // Quiet again: the large buffer goes once the last frame cut from it is dropped.
+            buf = BytesMut::with_capacity(chunk.size());
         }
+        if buf.capacity() - buf.len() < chunk.size() / 2 {
+            buf.reserve(chunk.size());
+        }
+        let free = buf.capacity() - buf.len();
         match rd.read_buf(&mut buf).await {
             Ok(0) => {
                 let _ = tx
@@ -153,7 +192,7 @@ async fn read_loop(
                     .await;
                 return;
             }
-            Ok(_) => {}
+            Ok(n) => chunk.after_read(n, free),
             Err(e) => {
                 let _ = tx
                     .send(ReadEvent::Closed(format!("read failed: {e}")))
@@ -182,3 +221,6 @@ async fn write_loop(
     }
     let _ = tokio::time::timeout(WRITE_TIMEOUT, wr.shutdown()).await;
 }
+
+#[cfg(test)]
+mod tests;
