@@ -22,8 +22,8 @@ use crate::packet::attribute::AttrValue;
 use crate::packet::attribute::community::ExtendedCommunity;
 use crate::packet::nlri::{Nlri, RouteDistinguisher, VpnLabel};
 use crate::packet::srv6::{ServiceSid, service_sid};
-use crate::rib::RouteKey;
 use crate::rib::watch::RouteChange;
+use crate::rib::{FastMap, FastSet, RouteKey};
 
 /// What the service keeps of one best route from a peer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -184,6 +184,10 @@ impl RemoteTable {
 
     /// Add the remote intents to `state` (which holds the local SIDs already) and return every
     /// SRv6 route's verdict.
+    ///
+    /// Many prefixes share a SID (every pod CIDR of a node), so what depends on the SIDs alone
+    /// is worked out once per SID and once per set of SIDs (the policy and its binding SID):
+    /// 100k routes behind 1000 nodes make 1000 reachability checks and policies, not 100k.
     pub fn desired(
         &self,
         cfg: &Srv6Config,
@@ -192,8 +196,12 @@ impl RemoteTable {
         state: &mut DataplaneState,
     ) -> Vec<RouteStatus> {
         let reach = Reachability::new(self, &cfg.underlay_prefixes);
-        let mut statuses = Vec::new();
+        let mut statuses = Vec::with_capacity(self.routes.len());
+        let mut sid_checks: FastMap<Ipv6Addr, Result<(), String>> = FastMap::default();
+        // The sorted SIDs of a multipath set -> its binding SID (`None`: the range is full).
+        let mut policies: FastMap<Vec<Ipv6Addr>, Option<Ipv6Addr>> = FastMap::default();
         let mut used_lists: HashSet<Vec<SegmentList>> = HashSet::new();
+        let mut sids: Vec<Ipv6Addr> = Vec::new();
         for r in self.routes.values() {
             if r.family == Family::IPV6_UNICAST && !r.has_prefix_sid {
                 continue; // underlay only
@@ -223,53 +231,73 @@ impl RemoteTable {
                 status(None, Verdict::NotInstalled(why.to_string()));
                 continue;
             }
-            let usable = r
-                .sid
-                .clone()
-                .and_then(|s| behavior_fits(s.behavior, &r.prefix).map(|_| s))
-                .and_then(|s| {
-                    if super::local::is_own_sid(cfg, s.sid) {
-                        Err(format!("the SID {} is in one of our own locators", s.sid))
-                    } else {
-                        Ok(s)
+            let mut check = |sid: Ipv6Addr| -> Result<(), String> {
+                sid_checks
+                    .entry(sid)
+                    .or_insert_with(|| sid_usable(cfg, &reach, sid))
+                    .clone()
+            };
+            let usable = match &r.sid {
+                Err(e) => Err(e.clone()),
+                Ok(s) => behavior_fits(s.behavior, &r.prefix)
+                    .and_then(|()| check(s.sid))
+                    .map(|()| s),
+            };
+            let s = match usable {
+                Ok(s) => s,
+                Err(e) => {
+                    for svc in services {
+                        let name = Some(cfg.services[svc].name.clone());
+                        status(name, Verdict::NotInstalled(e.clone()));
                     }
-                })
-                .and_then(|s| match reach.covering(s.sid) {
-                    Some(_) => Ok(s),
-                    None => Err(format!(
-                        "the SID {} is not reachable (no route covers its locator)",
-                        s.sid
-                    )),
-                });
+                    continue;
+                }
+            };
+            // ECMP: one segment list per distinct usable SID of the multipath set, weight 1
+            // each, in address order (the same set gives the same policy).
+            sids.clear();
+            sids.push(s.sid);
+            for e in &r.ecmp_sids {
+                if !sids.contains(&e.sid)
+                    && behavior_fits(e.behavior, &r.prefix).is_ok()
+                    && check(e.sid).is_ok()
+                {
+                    sids.push(e.sid);
+                }
+            }
+            sids.sort();
+            let bsid = match policies.get(sids.as_slice()) {
+                Some(b) => *b,
+                None => {
+                    let lists: Vec<SegmentList> = sids
+                        .iter()
+                        .map(|sid| SegmentList {
+                            segments: vec![*sid],
+                            weight: 1,
+                        })
+                        .collect();
+                    let b = bsids.get(&lists);
+                    if let Some(bsid) = b {
+                        if underlay_routes {
+                            for sid in &sids {
+                                if let Some(u) = reach.underlay(*sid) {
+                                    state.add_underlay(u);
+                                }
+                            }
+                        }
+                        state.add_policy(Policy {
+                            bsid,
+                            segment_lists: lists.clone(),
+                        });
+                        used_lists.insert(lists);
+                    }
+                    policies.insert(sids.clone(), b);
+                    b
+                }
+            };
             for svc in services {
                 let name = Some(cfg.services[svc].name.clone());
-                let s = match &usable {
-                    Ok(s) => s,
-                    Err(e) => {
-                        status(name, Verdict::NotInstalled(e.clone()));
-                        continue;
-                    }
-                };
-                // ECMP: one segment list per distinct usable SID of the multipath set,
-                // weight 1 each, in address order (the same set gives the same policy).
-                let mut sids: Vec<Ipv6Addr> = vec![s.sid];
-                for e in &r.ecmp_sids {
-                    let usable = behavior_fits(e.behavior, &r.prefix).is_ok()
-                        && !super::local::is_own_sid(cfg, e.sid)
-                        && reach.covering(e.sid).is_some();
-                    if usable && !sids.contains(&e.sid) {
-                        sids.push(e.sid);
-                    }
-                }
-                sids.sort();
-                let lists: Vec<SegmentList> = sids
-                    .iter()
-                    .map(|sid| SegmentList {
-                        segments: vec![*sid],
-                        weight: 1,
-                    })
-                    .collect();
-                let Some(bsid) = bsids.get(&lists) else {
+                let Some(bsid) = bsid else {
                     status(
                         name,
                         Verdict::NotInstalled(format!(
@@ -280,18 +308,6 @@ impl RemoteTable {
                     continue;
                 };
                 let table = cfg.services[svc].table;
-                if underlay_routes {
-                    for sid in &sids {
-                        if let Some(u) = reach.underlay(*sid) {
-                            state.add_underlay(u);
-                        }
-                    }
-                }
-                state.add_policy(Policy {
-                    bsid,
-                    segment_lists: lists.clone(),
-                });
-                used_lists.insert(lists);
                 state.tables.insert((table, r.prefix.addr().is_ipv6()));
                 state.add_steering(Steering {
                     table,
@@ -303,6 +319,19 @@ impl RemoteTable {
         }
         bsids.retain(|l| used_lists.contains(l));
         statuses
+    }
+}
+
+/// Whether a remote SID can be a policy's segment: not one of ours, and reachable.
+fn sid_usable(cfg: &Srv6Config, reach: &Reachability<'_>, sid: Ipv6Addr) -> Result<(), String> {
+    if super::local::is_own_sid(cfg, sid) {
+        return Err(format!("the SID {sid} is in one of our own locators"));
+    }
+    match reach.covering(sid) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "the SID {sid} is not reachable (no route covers its locator)"
+        )),
     }
 }
 
@@ -334,14 +363,16 @@ fn matching_services(cfg: &Srv6Config, r: &RemoteRoute) -> Vec<usize> {
 /// Which SIDs the underlay can reach: IPv6 unicast routes of the Loc-RIB, and the configured
 /// underlay prefixes.
 struct Reachability<'a> {
-    routes: HashSet<Ipv6Net>,
+    routes: FastSet<Ipv6Net>,
+    /// The prefix lengths among `routes`, longest first (only those are looked up).
+    lengths: Vec<u8>,
     table: &'a RemoteTable,
     configured: &'a [Ipv6Net],
 }
 
 impl<'a> Reachability<'a> {
     fn new(table: &'a RemoteTable, configured: &'a [Ipv6Net]) -> Self {
-        let routes = table
+        let routes: FastSet<Ipv6Net> = table
             .routes
             .values()
             .filter(|r| r.family == Family::IPV6_UNICAST)
@@ -350,8 +381,12 @@ impl<'a> Reachability<'a> {
                 IpNet::V4(_) => None,
             })
             .collect();
+        let mut lengths: Vec<u8> = routes.iter().map(|p| p.prefix_len()).collect();
+        lengths.sort_unstable_by(|a, b| b.cmp(a));
+        lengths.dedup();
         Reachability {
             routes,
+            lengths,
             table,
             configured,
         }
@@ -360,7 +395,7 @@ impl<'a> Reachability<'a> {
     /// The longest BGP route covering `sid` (`Some(None)` when only a configured underlay
     /// prefix covers it).
     fn covering(&self, sid: Ipv6Addr) -> Option<Option<Ipv6Net>> {
-        for len in (0..=128u8).rev() {
+        for &len in &self.lengths {
             if let Ok(p) = Ipv6Net::new(sid, len)
                 && self.routes.contains(&p.trunc())
             {

@@ -309,3 +309,45 @@ fn an_ecmp_set_becomes_one_policy_with_a_segment_list_per_sid() {
         p.segment_lists
     );
 }
+
+#[test]
+fn a_sid_checked_once_still_gets_each_routes_own_behavior_check() {
+    // Two routes behind one End.DT6 SID, checked (own locator, reachability) once per
+    // recompute: the IPv6 prefix is installed, the IPv4 one is refused for the behavior; an
+    // unreachable SID gives every route behind it the same reason.
+    let mut t = RemoteTable::default();
+    t.apply(&locator_route("fc00:0:4::/48"));
+    for (family, prefix) in [
+        (Family::IPV6_UNICAST, "2001:db8:4::/64"),
+        (Family::IPV4_UNICAST, "10.4.0.0/24"),
+        (Family::IPV6_UNICAST, "2001:db8:4:1::/64"),
+    ] {
+        t.apply(&change(
+            family,
+            prefix,
+            None,
+            None,
+            with_sid("fc00:0:4:1:1::", 18, 0, false),
+        ));
+    }
+    for prefix in ["2001:db8:5::/64", "2001:db8:5:1::/64"] {
+        t.apply(&change(
+            Family::IPV6_UNICAST,
+            prefix,
+            None,
+            None,
+            with_sid("fc00:0:5:1:1::", 18, 0, false),
+        ));
+    }
+    let (st, v) = run(&t, false);
+    assert_eq!(reason(&v, "2001:db8:4::/64"), "installed");
+    assert_eq!(reason(&v, "2001:db8:4:1::/64"), "installed");
+    assert!(reason(&v, "10.4.0.0/24").contains("cannot decapsulate an IPv4 prefix"));
+    for prefix in ["2001:db8:5::/64", "2001:db8:5:1::/64"] {
+        assert_eq!(
+            reason(&v, prefix),
+            "the SID fc00:0:5:1:1:: is not reachable (no route covers its locator)"
+        );
+    }
+    assert_eq!((st.policies.len(), st.steering.len()), (1, 2));
+}

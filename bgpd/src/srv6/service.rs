@@ -7,7 +7,7 @@
 //! back) or `dataplane.restart_hold` has passed, so the encapsulations of the previous run keep
 //! forwarding meanwhile.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ use crate::dataplane::{Dataplane, DataplaneState, LocalSid};
 use crate::packet::Family;
 use crate::packet::nlri::Nlri;
 use crate::rib::watch::{FAMILIES, RouteChange, best_routes};
-use crate::rib::{RibHandle, RibInput};
+use crate::rib::{FastMap, RibHandle, RibInput};
 
 /// A service as the API shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -418,14 +418,16 @@ impl Service {
 
     /// Log each route whose verdict changed: why it is not installed, or that it now is.
     fn log_verdicts(&self, new: &[RouteStatus]) {
-        type Key = (
+        type Key<'a> = (
             Family,
             IpNet,
             Option<crate::packet::nlri::RouteDistinguisher>,
-            Option<String>,
+            Option<&'a str>,
         );
-        let key = |s: &RouteStatus| -> Key { (s.family, s.prefix, s.rd, s.service.clone()) };
-        let old: HashMap<Key, &Verdict> =
+        fn key(s: &RouteStatus) -> Key<'_> {
+            (s.family, s.prefix, s.rd, s.service.as_deref())
+        }
+        let old: FastMap<Key<'_>, &Verdict> =
             self.statuses.iter().map(|s| (key(s), &s.verdict)).collect();
         for s in new {
             if old.get(&key(s)).is_some_and(|v| **v == s.verdict) {
