@@ -113,6 +113,14 @@ pub fn workloads(quick: bool) -> Vec<Workload> {
             ..base.clone()
         },
         Workload {
+            name: "v4-10x100k-d",
+            what: "10 peers x 100k distinct IPv4",
+            peers: 10,
+            prefixes: s(100_000),
+            distinct: true,
+            ..base.clone()
+        },
+        Workload {
             name: "v4-100x10k",
             what: "100 peers x the same 10k IPv4",
             peers: 100,
