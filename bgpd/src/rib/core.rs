@@ -180,10 +180,36 @@ pub struct Rib {
     /// The list of the last batch, emptied, for the next (a fresh one per UPDATE cost a page
     /// fault per few routes).
     spare: Vec<(Family, RouteKey, Prior)>,
+    scratch: Scratch,
     interner: AttrInterner,
     pub stats: RibStats,
     /// The change feed (API WatchRoutes): see `rib::watch`.
     pub watch: super::watch::Feed,
+}
+
+/// [`Rib::reselect`]'s per-batch buffers, kept from batch to batch.
+#[derive(Default)]
+struct Scratch {
+    /// The established peers.
+    ids: Vec<PeerId>,
+    /// Per peer of `ids` (same position): something was queued for it.
+    touched: Vec<bool>,
+    /// (position in `ids`, family) for every family a peer is sent every path of (ADD-PATH).
+    add_path: Vec<(usize, Family)>,
+}
+
+impl Scratch {
+    fn fill(&mut self, peers: &FastMap<PeerId, PeerSlot>) {
+        self.ids.clear();
+        self.add_path.clear();
+        for (i, (id, slot)) in peers.iter().enumerate() {
+            self.ids.push(*id);
+            self.add_path
+                .extend(slot.info.add_path_tx.iter().map(|f| (i, f)));
+        }
+        self.touched.clear();
+        self.touched.resize(self.ids.len(), false);
+    }
 }
 
 /// The prefixes a batch changed, each with what its best path was before the batch, in the
@@ -286,6 +312,7 @@ impl Rib {
             tables: Tables::default(),
             batch: 0,
             spare: Vec::new(),
+            scratch: Scratch::default(),
             interner: AttrInterner::default(),
             stats: RibStats::default(),
             watch: Default::default(),
@@ -950,15 +977,11 @@ impl Rib {
     /// Run the decision process for every changed prefix and export what changed.
     fn reselect(&mut self, changed: Changed) {
         self.export_cache.clear();
-        let mut touched: FastSet<PeerId> = FastSet::default();
-        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
-        // The peers sent every path (ADD-PATH in some family): re-exported on any change.
-        let add_path: Vec<(PeerId, FamilySet)> = self
-            .peers
-            .iter()
-            .filter(|(_, s)| !s.info.add_path_tx.is_empty())
-            .map(|(id, s)| (*id, s.info.add_path_tx.clone()))
-            .collect();
+        // The batch's peers, which of them to wake, and the (peer, family) pairs sent every
+        // path (ADD-PATH: re-exported on any change): buffers kept from batch to batch (one
+        // batch per UPDATE; allocating them each time showed with few prefixes per UPDATE).
+        let mut s = std::mem::take(&mut self.scratch);
+        s.fill(&self.peers);
         let mut list = changed.list;
         for (f, k, prior) in list.drain(..) {
             let Some(best) = self.decide(f, &k) else {
@@ -969,16 +992,18 @@ impl Rib {
                 Prior::Unknown => false,
             };
             if unchanged {
-                for (id, _) in add_path.iter().filter(|(_, fs)| fs.contains(f)) {
-                    if self.export_best(*id, f, &k, best.as_ref()) {
-                        touched.insert(*id);
+                for &(i, _) in s.add_path.iter().filter(|(_, x)| *x == f) {
+                    if let Some(&id) = s.ids.get(i)
+                        && self.export_best(id, f, &k, best.as_ref())
+                    {
+                        s.touched[i] = true;
                     }
                 }
                 continue;
             }
-            for id in &ids {
+            for (i, id) in s.ids.iter().enumerate() {
                 if self.export_best(*id, f, &k, best.as_ref()) {
-                    touched.insert(*id);
+                    s.touched[i] = true;
                 }
             }
         }
@@ -986,11 +1011,12 @@ impl Rib {
         if list.capacity() <= 1 << 14 {
             self.spare = list;
         }
-        for id in touched {
-            if let Some(p) = self.peers.get(&id) {
+        for (id, _) in s.ids.iter().zip(&s.touched).filter(|(_, t)| **t) {
+            if let Some(p) = self.peers.get(id) {
                 p.outbox.wake();
             }
         }
+        self.scratch = s;
     }
 
     /// Run the decision process on one prefix, store its outcome (an entry left without
