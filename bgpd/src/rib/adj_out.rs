@@ -53,6 +53,13 @@ impl<V> ByFamily<V> {
         self.family(k.family)?.get(&route_key(k), k.path_id)
     }
 
+    /// See [`PrefixMap::warm`].
+    pub fn warm(&self, k: &OutKey) {
+        if let Some(m) = self.family(k.family) {
+            m.warm(&route_key(k), k.path_id);
+        }
+    }
+
     /// Insert or replace; the previous value.
     pub fn insert(&mut self, k: &OutKey, v: V) -> Option<V> {
         self.family_mut(k.family)

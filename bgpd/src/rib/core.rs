@@ -196,7 +196,13 @@ struct Scratch {
     touched: Vec<bool>,
     /// (position in `ids`, family) for every family a peer is sent every path of (ADD-PATH).
     add_path: Vec<(usize, Family)>,
+    /// A chunk of decided prefixes: family, prefix, new best path, and whether it is the
+    /// same as before the batch.
+    decided: Vec<(Family, RouteKey, Option<Path>, bool)>,
 }
+
+/// How many changed prefixes [`Rib::reselect`] decides before exporting them.
+const DECIDED_CHUNK: usize = 256;
 
 impl Scratch {
     fn fill(&mut self, peers: &FastMap<PeerId, PeerSlot>) {
@@ -634,7 +640,10 @@ impl Rib {
             return;
         };
         let mut changed = self.batch();
-        for (f, n) in u.withdrawals() {
+        let withdrawals = u.withdrawals();
+        let announced = u.announced();
+        self.warm(withdrawals.iter().chain(&announced));
+        for (f, n) in withdrawals {
             let k = RouteKey::of(n);
             let path_id = n.path_id.unwrap_or(0);
             if let Some(slot) = self.peers.get_mut(&id) {
@@ -643,7 +652,6 @@ impl Rib {
             }
             self.remove_path(id, f, &k, path_id, &mut changed);
         }
-        let announced = u.announced();
         if !announced.is_empty() {
             let attrs = PathAttrs::new(u.attributes.clone(), next_hop_of(u));
             match self.import_check(&from, &attrs) {
@@ -684,6 +692,20 @@ impl Rib {
         self.check_limits(id);
         self.reselect(changed);
         self.publish_received(id);
+    }
+
+    /// Look an UPDATE's prefixes up in their tables before applying it (see
+    /// [`super::prefix_map::PrefixMap::warm`]).
+    fn warm<'a>(&self, routes: impl Iterator<Item = &'a (Family, &'a Nlri)>) {
+        let mut table: Option<(Family, &Table)> = None;
+        for (f, n) in routes {
+            if table.is_none_or(|(x, _)| x != *f) {
+                table = self.tables.get(*f).map(|t| (*f, t));
+            }
+            if let Some((_, t)) = table {
+                t.warm(&RouteKey::of(n));
+            }
+        }
     }
 
     /// Per up peer: its address, and per family the routes received, accepted (in the Loc-RIB)
@@ -983,30 +1005,49 @@ impl Rib {
         let mut s = std::mem::take(&mut self.scratch);
         s.fill(&self.peers);
         let mut list = changed.list;
-        for (f, k, prior) in list.drain(..) {
-            let Some(best) = self.decide(f, &k) else {
-                continue;
-            };
-            let unchanged = match &prior {
-                Prior::Best(old) => same_path(old.as_ref(), best.as_ref()),
-                Prior::Unknown => false,
-            };
-            if unchanged {
-                for &(i, _) in s.add_path.iter().filter(|(_, x)| *x == f) {
-                    if let Some(&id) = s.ids.get(i)
-                        && self.export_best(id, f, &k, best.as_ref())
-                    {
+        let mut rest = list.drain(..);
+        loop {
+            // A chunk at a time: decide, look the Adj-RIB-Out entries up (see `warm_adj_out`),
+            // then export.
+            s.decided.clear();
+            for (f, k, prior) in rest.by_ref() {
+                let Some(best) = self.decide(f, &k) else {
+                    continue;
+                };
+                let unchanged = match &prior {
+                    Prior::Best(old) => same_path(old.as_ref(), best.as_ref()),
+                    Prior::Unknown => false,
+                };
+                s.decided.push((f, k, best, unchanged));
+                if s.decided.len() == DECIDED_CHUNK {
+                    break;
+                }
+            }
+            if s.decided.is_empty() {
+                break;
+            }
+            self.warm_adj_out(&s);
+            for (f, k, best, unchanged) in &s.decided {
+                let (f, best) = (*f, best.as_ref());
+                if *unchanged {
+                    for &(i, _) in s.add_path.iter().filter(|(_, x)| *x == f) {
+                        if let Some(&id) = s.ids.get(i)
+                            && self.export_best(id, f, k, best)
+                        {
+                            s.touched[i] = true;
+                        }
+                    }
+                    continue;
+                }
+                for (i, id) in s.ids.iter().enumerate() {
+                    if self.export_best(*id, f, k, best) {
                         s.touched[i] = true;
                     }
                 }
-                continue;
-            }
-            for (i, id) in s.ids.iter().enumerate() {
-                if self.export_best(*id, f, &k, best.as_ref()) {
-                    s.touched[i] = true;
-                }
             }
         }
+        drop(rest);
+        s.decided.clear();
         // Kept for the next batch, unless a big one (a peer down) made it large.
         if list.capacity() <= 1 << 14 {
             self.spare = list;
@@ -1017,6 +1058,32 @@ impl Rib {
             }
         }
         self.scratch = s;
+    }
+
+    /// Before exporting a chunk of changed prefixes whose best path changed: look each up in
+    /// the Adj-RIB-Out of every peer that has routes of its family, so that those independent
+    /// lookups overlap their cache misses (the export then finds the lines cached). Only the
+    /// changes sent to every peer: the others go to ADD-PATH peers only.
+    fn warm_adj_out(&self, s: &Scratch) {
+        if s.decided.len() < 2 {
+            return;
+        }
+        for id in &s.ids {
+            let Some(slot) = self.peers.get(id) else {
+                continue;
+            };
+            for (f, k, _, unchanged) in &s.decided {
+                if *unchanged || slot.advertised.get(*f) == 0 {
+                    continue;
+                }
+                slot.adj_out.warm(&OutKey {
+                    family: *f,
+                    prefix: k.prefix,
+                    rd: k.rd,
+                    path_id: 0,
+                });
+            }
+        }
     }
 
     /// Run the decision process on one prefix, store its outcome (an entry left without

@@ -306,6 +306,13 @@ impl<V> PrefixMap<V> {
         by_shape!(self, key, path_id, |t, k| t.get(&k))
     }
 
+    /// Look a key up and forget the answer: a pass of these over a batch of keys brings their
+    /// index buckets and slots into the cache with the lookups' misses overlapping (they are
+    /// independent), before the batch is applied one key at a time.
+    pub fn warm(&self, key: &RouteKey, path_id: u32) {
+        std::hint::black_box(by_shape!(self, key, path_id, |t, k| t.find(&k)));
+    }
+
     pub fn get_mut(&mut self, key: &RouteKey, path_id: u32) -> Option<&mut V> {
         by_shape!(mut self, key, path_id, |t, k| t.get_mut(&k))
     }

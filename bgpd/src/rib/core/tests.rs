@@ -743,3 +743,31 @@ async fn a_batch_wakes_the_peers_it_queued_for() {
     assert_eq!(routes(&o4), vec![("2001:db8:2::/48".to_string(), true)]);
     assert!(routes(&o3).is_empty(), "a peer gone is not sent to");
 }
+
+/// An UPDATE of more prefixes than `reselect` decides at a time (its chunks): every prefix is
+/// exported once, in the order received, on announcement and on withdrawal, and a repeat
+/// of the same UPDATE (best paths unchanged) sends nothing.
+#[test]
+fn a_batch_larger_than_a_chunk_exports_every_prefix_in_order() {
+    let mut rib = Rib::new(settings());
+    let (o1, o2) = (Outbox::new(), Outbox::new());
+    rib.peer_up(peer(1, 65000, true), o1.clone(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), o2.clone(), PeerPolicy::default());
+    o1.take(100);
+    o2.take(100);
+    let n = 2 * DECIDED_CHUNK + 37;
+    let names: Vec<String> = (1..=n).map(|i| format!("2001:db8:{i:x}::/48")).collect();
+    let prefixes: Vec<&str> = names.iter().map(String::as_str).collect();
+    rib.update(1, &announce(&prefixes, "fd00::1", vec![]));
+    let want: Vec<(String, bool)> = names.iter().map(|p| (p.clone(), true)).collect();
+    assert_eq!(routes(&o2), want);
+    assert_eq!(rib.advertised(2), n);
+    rib.update(1, &announce(&prefixes, "fd00::1", vec![]));
+    assert!(routes(&o2).is_empty());
+    rib.update(1, &withdraw(&prefixes));
+    let want: Vec<(String, bool)> = names.iter().map(|p| (p.clone(), false)).collect();
+    assert_eq!(routes(&o2), want);
+    assert_eq!(rib.advertised(2), 0);
+    assert!(rib.table(Family::IPV6_UNICAST).is_none_or(|t| t.is_empty()));
+    assert!(routes(&o1).is_empty());
+}
