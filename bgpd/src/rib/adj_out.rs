@@ -66,6 +66,12 @@ impl<V> ByFamily<V> {
             .insert(&route_key(k), k.path_id, v)
     }
 
+    /// The value of `k`, inserted from `new` if missing (one lookup).
+    pub fn get_or_insert_with(&mut self, k: &OutKey, new: impl FnOnce() -> V) -> &mut V {
+        self.family_mut(k.family)
+            .get_or_insert_with(&route_key(k), k.path_id, new)
+    }
+
     pub fn get_mut(&mut self, k: &OutKey) -> Option<&mut V> {
         let i = self.0.iter().position(|(x, _)| *x == k.family)?;
         self.0.get_mut(i)?.1.get_mut(&route_key(k), k.path_id)

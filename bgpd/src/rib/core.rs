@@ -1093,9 +1093,21 @@ impl Rib {
         let table = self.tables.get_mut(f)?;
         let e = table.get_mut(k)?;
         let (local, peers, stale) = (&self.local, &self.peers, &self.stale_peers);
+        self.stats.decision_runs += 1;
+        let publish = |e: Option<&Entry>| {
+            if self.watch.watchers() > 0 {
+                let neighbor = e
+                    .and_then(Entry::best_path)
+                    .filter(|p| p.peer != LOCAL_PEER)
+                    .map(|p| source_of(local, peers, stale, p.peer).address);
+                self.watch.publish(f, k, e, neighbor);
+            }
+        };
         match e.paths().len() {
             0 => {
                 table.remove(k);
+                publish(None);
+                return Some(None);
             }
             // The common case, one path, needs no decision (and no candidate list).
             1 => e.choose_only(),
@@ -1115,16 +1127,8 @@ impl Rib {
                 e.choose(sel);
             }
         }
-        self.stats.decision_runs += 1;
-        let e = self.tables.get(f)?.get(k);
-        if self.watch.watchers() > 0 {
-            let neighbor = e
-                .and_then(Entry::best_path)
-                .filter(|p| p.peer != LOCAL_PEER)
-                .map(|p| source_of(local, peers, stale, p.peer).address);
-            self.watch.publish(f, k, e, neighbor);
-        }
-        Some(e.and_then(Entry::best_path).cloned())
+        publish(Some(e));
+        Some(e.best_path().cloned())
     }
 
     /// Bring one peer's Adj-RIB-Out for one prefix in line with the best path; true if
@@ -1295,31 +1299,30 @@ impl Rib {
             rd: k.rd,
             path_id,
         };
-        // One lookup (two for a route new to the peer); the outbox item number kept in the
-        // entry lets the outbox replace a still-queued state in place.
+        // One lookup; the outbox item number kept in the entry lets the outbox replace a
+        // still-queued state in place.
         match desired {
-            Some((label, attrs)) => match slot.adj_out.get_mut(&key) {
-                Some(e) => {
+            Some((label, attrs)) => {
+                let mut fresh = false;
+                let e = slot.adj_out.get_or_insert_with(&key, || {
+                    fresh = true;
+                    Advertised {
+                        label,
+                        attrs: attrs.clone(),
+                        queued: NOT_QUEUED,
+                    }
+                });
+                if fresh {
+                    slot.advertised.add(f);
+                } else {
                     if e.label == label && Arc::ptr_eq(&e.attrs, &attrs) {
                         return false;
                     }
                     e.label = label;
                     e.attrs = attrs.clone();
-                    e.queued = slot.outbox.put(key, Some((label, attrs)), e.queued);
                 }
-                None => {
-                    let queued = slot
-                        .outbox
-                        .put(key, Some((label, attrs.clone())), NOT_QUEUED);
-                    let sent = Advertised {
-                        label,
-                        attrs,
-                        queued,
-                    };
-                    slot.adj_out.insert(&key, sent);
-                    slot.advertised.add(f);
-                }
-            },
+                e.queued = slot.outbox.put(key, Some((label, attrs)), e.queued);
+            }
             None => {
                 let Some(gone) = slot.adj_out.remove(&key) else {
                     return false;
