@@ -9,9 +9,10 @@
 //!   (one per UPDATE of a table dump, the common case) and of a new one (unique MED per
 //!   UPDATE), with a typical set (ORIGIN, AS_PATH of 3, NEXT_HOP, MED, LOCAL_PREF, 2
 //!   COMMUNITIES) and 10,000 sets held.
-//! * `prefix-map/insert-1m`, `prefix-map/get-1m`: a `PrefixMap` of 1,000,000 IPv4 /24 keys
-//!   built from empty in a pseudo-random order (growth and index rebuilds included), and a
-//!   lookup of every key in another order.
+//! * `prefix-map/insert-1m`, `prefix-map/remove-1m`, `prefix-map/get-1m`: a `PrefixMap` of
+//!   1,048,576 IPv4 /24 keys built from empty in a pseudo-random order (growth and index
+//!   rebuilds included), every key removed in another order (until empty), and a lookup of
+//!   every key in that other order.
 //!
 //! Run: `cargo bench -p bgpd --bench rib` (about a minute on 2 cores).
 
@@ -156,6 +157,25 @@ fn prefix_map(c: &mut Criterion) {
         m.insert(&key(i), 0, u64::from(i));
     }
     assert_eq!(m.len(), N as usize);
+    g.bench_function("remove-1m", |b| {
+        b.iter_batched(
+            || {
+                let mut m: PrefixMap<u64> = PrefixMap::default();
+                for i in 0..N {
+                    m.insert(&key(i), 0, u64::from(i));
+                }
+                m
+            },
+            |mut m| {
+                for i in 0..N {
+                    m.remove(&key(i.wrapping_mul(3)), 0);
+                }
+                assert!(m.is_empty());
+                m
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
     g.bench_function("get-1m", |b| {
         b.iter(|| {
             let mut sum = 0u64;

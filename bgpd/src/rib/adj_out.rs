@@ -53,10 +53,23 @@ impl<V> ByFamily<V> {
         self.family(k.family)?.get(&route_key(k), k.path_id)
     }
 
+    /// See [`PrefixMap::warm`].
+    pub fn warm(&self, k: &OutKey) {
+        if let Some(m) = self.family(k.family) {
+            m.warm(&route_key(k), k.path_id);
+        }
+    }
+
     /// Insert or replace; the previous value.
     pub fn insert(&mut self, k: &OutKey, v: V) -> Option<V> {
         self.family_mut(k.family)
             .insert(&route_key(k), k.path_id, v)
+    }
+
+    /// The value of `k`, inserted from `new` if missing (one lookup).
+    pub fn get_or_insert_with(&mut self, k: &OutKey, new: impl FnOnce() -> V) -> &mut V {
+        self.family_mut(k.family)
+            .get_or_insert_with(&route_key(k), k.path_id, new)
     }
 
     pub fn get_mut(&mut self, k: &OutKey) -> Option<&mut V> {

@@ -180,10 +180,42 @@ pub struct Rib {
     /// The list of the last batch, emptied, for the next (a fresh one per UPDATE cost a page
     /// fault per few routes).
     spare: Vec<(Family, RouteKey, Prior)>,
+    scratch: Scratch,
     interner: AttrInterner,
     pub stats: RibStats,
     /// The change feed (API WatchRoutes): see `rib::watch`.
     pub watch: super::watch::Feed,
+}
+
+/// [`Rib::reselect`]'s per-batch buffers, kept from batch to batch.
+#[derive(Default)]
+struct Scratch {
+    /// The established peers.
+    ids: Vec<PeerId>,
+    /// Per peer of `ids` (same position): something was queued for it.
+    touched: Vec<bool>,
+    /// (position in `ids`, family) for every family a peer is sent every path of (ADD-PATH).
+    add_path: Vec<(usize, Family)>,
+    /// A chunk of decided prefixes: family, prefix, new best path, and whether it is the
+    /// same as before the batch.
+    decided: Vec<(Family, RouteKey, Option<Path>, bool)>,
+}
+
+/// How many changed prefixes [`Rib::reselect`] decides before exporting them.
+const DECIDED_CHUNK: usize = 256;
+
+impl Scratch {
+    fn fill(&mut self, peers: &FastMap<PeerId, PeerSlot>) {
+        self.ids.clear();
+        self.add_path.clear();
+        for (i, (id, slot)) in peers.iter().enumerate() {
+            self.ids.push(*id);
+            self.add_path
+                .extend(slot.info.add_path_tx.iter().map(|f| (i, f)));
+        }
+        self.touched.clear();
+        self.touched.resize(self.ids.len(), false);
+    }
 }
 
 /// The prefixes a batch changed, each with what its best path was before the batch, in the
@@ -286,6 +318,7 @@ impl Rib {
             tables: Tables::default(),
             batch: 0,
             spare: Vec::new(),
+            scratch: Scratch::default(),
             interner: AttrInterner::default(),
             stats: RibStats::default(),
             watch: Default::default(),
@@ -607,7 +640,10 @@ impl Rib {
             return;
         };
         let mut changed = self.batch();
-        for (f, n) in u.withdrawals() {
+        let withdrawals = u.withdrawals();
+        let announced = u.announced();
+        self.warm(withdrawals.iter().chain(&announced));
+        for (f, n) in withdrawals {
             let k = RouteKey::of(n);
             let path_id = n.path_id.unwrap_or(0);
             if let Some(slot) = self.peers.get_mut(&id) {
@@ -616,7 +652,6 @@ impl Rib {
             }
             self.remove_path(id, f, &k, path_id, &mut changed);
         }
-        let announced = u.announced();
         if !announced.is_empty() {
             let attrs = PathAttrs::new(u.attributes.clone(), next_hop_of(u));
             match self.import_check(&from, &attrs) {
@@ -657,6 +692,20 @@ impl Rib {
         self.check_limits(id);
         self.reselect(changed);
         self.publish_received(id);
+    }
+
+    /// Look an UPDATE's prefixes up in their tables before applying it (see
+    /// [`super::prefix_map::PrefixMap::warm`]).
+    fn warm<'a>(&self, routes: impl Iterator<Item = &'a (Family, &'a Nlri)>) {
+        let mut table: Option<(Family, &Table)> = None;
+        for (f, n) in routes {
+            if table.is_none_or(|(x, _)| x != *f) {
+                table = self.tables.get(*f).map(|t| (*f, t));
+            }
+            if let Some((_, t)) = table {
+                t.warm(&RouteKey::of(n));
+            }
+        }
     }
 
     /// Per up peer: its address, and per family the routes received, accepted (in the Loc-RIB)
@@ -950,45 +999,89 @@ impl Rib {
     /// Run the decision process for every changed prefix and export what changed.
     fn reselect(&mut self, changed: Changed) {
         self.export_cache.clear();
-        let mut touched: FastSet<PeerId> = FastSet::default();
-        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
-        // The peers sent every path (ADD-PATH in some family): re-exported on any change.
-        let add_path: Vec<(PeerId, FamilySet)> = self
-            .peers
-            .iter()
-            .filter(|(_, s)| !s.info.add_path_tx.is_empty())
-            .map(|(id, s)| (*id, s.info.add_path_tx.clone()))
-            .collect();
+        // The batch's peers, which of them to wake, and the (peer, family) pairs sent every
+        // path (ADD-PATH: re-exported on any change): buffers kept from batch to batch (one
+        // batch per UPDATE; allocating them each time showed with few prefixes per UPDATE).
+        let mut s = std::mem::take(&mut self.scratch);
+        s.fill(&self.peers);
         let mut list = changed.list;
-        for (f, k, prior) in list.drain(..) {
-            let Some(best) = self.decide(f, &k) else {
-                continue;
-            };
-            let unchanged = match &prior {
-                Prior::Best(old) => same_path(old.as_ref(), best.as_ref()),
-                Prior::Unknown => false,
-            };
-            if unchanged {
-                for (id, _) in add_path.iter().filter(|(_, fs)| fs.contains(f)) {
-                    if self.export_best(*id, f, &k, best.as_ref()) {
-                        touched.insert(*id);
-                    }
+        let mut rest = list.drain(..);
+        loop {
+            // A chunk at a time: decide, look the Adj-RIB-Out entries up (see `warm_adj_out`),
+            // then export.
+            s.decided.clear();
+            for (f, k, prior) in rest.by_ref() {
+                let Some(best) = self.decide(f, &k) else {
+                    continue;
+                };
+                let unchanged = match &prior {
+                    Prior::Best(old) => same_path(old.as_ref(), best.as_ref()),
+                    Prior::Unknown => false,
+                };
+                s.decided.push((f, k, best, unchanged));
+                if s.decided.len() == DECIDED_CHUNK {
+                    break;
                 }
-                continue;
             }
-            for id in &ids {
-                if self.export_best(*id, f, &k, best.as_ref()) {
-                    touched.insert(*id);
+            if s.decided.is_empty() {
+                break;
+            }
+            self.warm_adj_out(&s);
+            for (f, k, best, unchanged) in &s.decided {
+                let (f, best) = (*f, best.as_ref());
+                if *unchanged {
+                    for &(i, _) in s.add_path.iter().filter(|(_, x)| *x == f) {
+                        if let Some(&id) = s.ids.get(i)
+                            && self.export_best(id, f, k, best)
+                        {
+                            s.touched[i] = true;
+                        }
+                    }
+                    continue;
+                }
+                for (i, id) in s.ids.iter().enumerate() {
+                    if self.export_best(*id, f, k, best) {
+                        s.touched[i] = true;
+                    }
                 }
             }
         }
+        drop(rest);
+        s.decided.clear();
         // Kept for the next batch, unless a big one (a peer down) made it large.
         if list.capacity() <= 1 << 14 {
             self.spare = list;
         }
-        for id in touched {
-            if let Some(p) = self.peers.get(&id) {
+        for (id, _) in s.ids.iter().zip(&s.touched).filter(|(_, t)| **t) {
+            if let Some(p) = self.peers.get(id) {
                 p.outbox.wake();
+            }
+        }
+        self.scratch = s;
+    }
+
+    /// Before exporting a chunk of changed prefixes whose best path changed: look each up in
+    /// the Adj-RIB-Out of every peer that has routes of its family, so that those independent
+    /// lookups overlap their cache misses (the export then finds the lines cached). Only the
+    /// changes sent to every peer: the others go to ADD-PATH peers only.
+    fn warm_adj_out(&self, s: &Scratch) {
+        if s.decided.len() < 2 {
+            return;
+        }
+        for id in &s.ids {
+            let Some(slot) = self.peers.get(id) else {
+                continue;
+            };
+            for (f, k, _, unchanged) in &s.decided {
+                if *unchanged || slot.advertised.get(*f) == 0 {
+                    continue;
+                }
+                slot.adj_out.warm(&OutKey {
+                    family: *f,
+                    prefix: k.prefix,
+                    rd: k.rd,
+                    path_id: 0,
+                });
             }
         }
     }
@@ -1000,9 +1093,21 @@ impl Rib {
         let table = self.tables.get_mut(f)?;
         let e = table.get_mut(k)?;
         let (local, peers, stale) = (&self.local, &self.peers, &self.stale_peers);
+        self.stats.decision_runs += 1;
+        let publish = |e: Option<&Entry>| {
+            if self.watch.watchers() > 0 {
+                let neighbor = e
+                    .and_then(Entry::best_path)
+                    .filter(|p| p.peer != LOCAL_PEER)
+                    .map(|p| source_of(local, peers, stale, p.peer).address);
+                self.watch.publish(f, k, e, neighbor);
+            }
+        };
         match e.paths().len() {
             0 => {
                 table.remove(k);
+                publish(None);
+                return Some(None);
             }
             // The common case, one path, needs no decision (and no candidate list).
             1 => e.choose_only(),
@@ -1022,16 +1127,8 @@ impl Rib {
                 e.choose(sel);
             }
         }
-        self.stats.decision_runs += 1;
-        let e = self.tables.get(f)?.get(k);
-        if self.watch.watchers() > 0 {
-            let neighbor = e
-                .and_then(Entry::best_path)
-                .filter(|p| p.peer != LOCAL_PEER)
-                .map(|p| source_of(local, peers, stale, p.peer).address);
-            self.watch.publish(f, k, e, neighbor);
-        }
-        Some(e.and_then(Entry::best_path).cloned())
+        publish(Some(e));
+        Some(e.best_path().cloned())
     }
 
     /// Bring one peer's Adj-RIB-Out for one prefix in line with the best path; true if
@@ -1202,31 +1299,30 @@ impl Rib {
             rd: k.rd,
             path_id,
         };
-        // One lookup (two for a route new to the peer); the outbox item number kept in the
-        // entry lets the outbox replace a still-queued state in place.
+        // One lookup; the outbox item number kept in the entry lets the outbox replace a
+        // still-queued state in place.
         match desired {
-            Some((label, attrs)) => match slot.adj_out.get_mut(&key) {
-                Some(e) => {
+            Some((label, attrs)) => {
+                let mut fresh = false;
+                let e = slot.adj_out.get_or_insert_with(&key, || {
+                    fresh = true;
+                    Advertised {
+                        label,
+                        attrs: attrs.clone(),
+                        queued: NOT_QUEUED,
+                    }
+                });
+                if fresh {
+                    slot.advertised.add(f);
+                } else {
                     if e.label == label && Arc::ptr_eq(&e.attrs, &attrs) {
                         return false;
                     }
                     e.label = label;
                     e.attrs = attrs.clone();
-                    e.queued = slot.outbox.put(key, Some((label, attrs)), e.queued);
                 }
-                None => {
-                    let queued = slot
-                        .outbox
-                        .put(key, Some((label, attrs.clone())), NOT_QUEUED);
-                    let sent = Advertised {
-                        label,
-                        attrs,
-                        queued,
-                    };
-                    slot.adj_out.insert(&key, sent);
-                    slot.advertised.add(f);
-                }
-            },
+                e.queued = slot.outbox.put(key, Some((label, attrs)), e.queued);
+            }
             None => {
                 let Some(gone) = slot.adj_out.remove(&key) else {
                     return false;

@@ -215,10 +215,13 @@ pub struct AttrInterner {
 }
 
 impl AttrInterner {
-    pub fn intern(&mut self, a: PathAttrs) -> Arc<PathAttrs> {
+    pub fn intern(&mut self, mut a: PathAttrs) -> Arc<PathAttrs> {
         if let Some(x) = self.set.get(&a) {
             return x.clone();
         }
+        // Kept for as long as a path uses it: no spare capacity (an exported set, built by
+        // pushing onto the received list, had room for 8 attributes where it holds 6).
+        a.attrs.shrink_to_fit();
         let arc = Arc::new(a);
         self.set.insert(arc.clone());
         arc
@@ -249,4 +252,30 @@ pub fn is_ibgp_only(code: u8) -> bool {
         code,
         attr_type::LOCAL_PREF | attr_type::ORIGINATOR_ID | attr_type::CLUSTER_LIST
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(capacity: usize, local_pref: u32) -> Vec<PathAttribute> {
+        let mut v = Vec::with_capacity(capacity);
+        v.push(PathAttribute::new(AttrValue::Origin(0)));
+        v.push(PathAttribute::new(AttrValue::LocalPref(local_pref)));
+        v
+    }
+
+    /// A stored set keeps no spare capacity; an equal set built with room to spare finds it.
+    #[test]
+    fn interned_sets_are_shared_and_tight() {
+        let mut i = AttrInterner::default();
+        let a = i.intern(PathAttrs::new(list(16, 100), None));
+        assert_eq!(a.attrs.len(), 2);
+        assert_eq!(a.attrs.capacity(), 2);
+        let b = i.intern(PathAttrs::new(list(8, 100), None));
+        assert!(Arc::ptr_eq(&a, &b));
+        let c = i.intern(PathAttrs::new(list(8, 200), None));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(i.len(), 2);
+    }
 }

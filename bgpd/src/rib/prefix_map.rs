@@ -5,13 +5,15 @@
 //!  PrefixMap: v4    Keyed<Ipv4Net>            IPv4, no RD, path id 0 (5-octet keys)
 //!             v6    Keyed<Ipv6Net>            IPv6, no RD, path id 0 (17-octet keys)
 //!             other Keyed<(RouteKey, u32)>    everything else (VPN, ADD-PATH ids)
-//!  Keyed:     index  hash table of u32 ---> slots [(key, value), (key, value), ...] (dense)
+//!  Keyed:     index  hash table of u32 ---> slots [(key, Some(value)), (key, None), ...]
+//!             free   tombstoned slots, refilled by inserts
 //! ```
 //!
 //! Why not a `HashMap<(RouteKey, u32), V>`: its buckets hold the full key and value and sit
 //! at a load factor of 0.44 to 0.875, so each entry pays for about two buckets of the
 //! largest key shape. Here the hash table holds 4-octet indices (5 octets per bucket with its
-//! control byte) into a dense vector of slots sized for the shape of their key.
+//! control byte) into a vector of slots sized for the shape of their key. A removal only
+//! touches the removed key's index bucket and slot (it leaves a tombstone); see [`Keyed`].
 
 use std::hash::{BuildHasher, Hash};
 
@@ -65,20 +67,33 @@ impl SlotKey for (RouteKey, u32) {
     }
 }
 
-/// Entries of one key shape: a dense vector of slots and a hash table of their indices.
-/// Removal swaps the last slot into the hole (and re-points its index). Indices are u32: a
-/// shape holds at most 2^32 - 1 entries (far beyond any memory this runs in).
+/// Entries of one key shape: a vector of slots and a hash table of the live slots' indices.
+/// Removal leaves a tombstone (`None`) whose index goes on a free list; inserts fill the most
+/// recently freed hole before growing the vector. (Swapping the last slot into the hole, as
+/// before, cost a second random index lookup per removal: the moved slot's.) When tombstones
+/// outnumber the live slots [`COMPACT_FACTOR`] times over, the slots are compacted (order
+/// kept) and the index rebuilt, so iteration and memory stay proportional to the live
+/// entries. Indices are u32: a shape holds at most 2^32 - 1 slots (far beyond any memory
+/// this runs in).
 struct Keyed<K, V> {
     index: HashTable<u32>,
-    slots: Vec<(K, V)>,
+    slots: Vec<(K, Option<V>)>,
+    /// Tombstoned slots, the most recently freed last.
+    free: Vec<u32>,
     state: foldhash::fast::RandomState,
 }
+
+/// Compact when tombstones exceed this many times the live slots (and [`COMPACT_MIN`]).
+const COMPACT_FACTOR: usize = 3;
+/// Fewer tombstones than this are never worth a compaction.
+const COMPACT_MIN: usize = 1024;
 
 impl<K, V> Default for Keyed<K, V> {
     fn default() -> Self {
         Keyed {
             index: HashTable::new(),
             slots: Vec::new(),
+            free: Vec::new(),
             state: foldhash::fast::RandomState::default(),
         }
     }
@@ -89,36 +104,44 @@ impl<K: SlotKey, V> Keyed<K, V> {
         self.state.hash_one(k.hashed())
     }
 
+    /// Live entries (the index holds exactly those).
+    fn len(&self) -> usize {
+        self.index.len()
+    }
+
     fn find(&self, k: &K) -> Option<usize> {
         let slots = &self.slots;
         self.index
             .find(self.hash(k), |&i| {
-                slots.get(i as usize).is_some_and(|s| s.0 == *k)
+                slots
+                    .get(i as usize)
+                    .is_some_and(|s| s.0 == *k && s.1.is_some())
             })
             .map(|&i| i as usize)
     }
 
     fn get(&self, k: &K) -> Option<&V> {
-        self.find(k).and_then(|i| self.slots.get(i)).map(|s| &s.1)
+        self.find(k)
+            .and_then(|i| self.slots.get(i))
+            .and_then(|s| s.1.as_ref())
     }
 
     fn get_mut(&mut self, k: &K) -> Option<&mut V> {
         let i = self.find(k)?;
-        self.slots.get_mut(i).map(|s| &mut s.1)
+        self.slots.get_mut(i).and_then(|s| s.1.as_mut())
     }
 
     fn get_or_insert_with(&mut self, k: K, new: impl FnOnce() -> V) -> &mut V {
-        let i = match self.find(&k) {
-            Some(i) => i,
+        match self.find(&k) {
+            // A found slot is live: `new` is not called.
+            Some(i) => self.slots[i].1.get_or_insert_with(new),
             None => self.push(k, new()),
-        };
-        // `i` is a valid slot: found, or just pushed.
-        &mut self.slots[i].1
+        }
     }
 
     fn insert(&mut self, k: K, v: V) -> Option<V> {
         match self.find(&k).and_then(|i| self.slots.get_mut(i)) {
-            Some(slot) => Some(std::mem::replace(&mut slot.1, v)),
+            Some(slot) => slot.1.replace(v),
             None => {
                 self.push(k, v);
                 None
@@ -126,29 +149,42 @@ impl<K: SlotKey, V> Keyed<K, V> {
         }
     }
 
-    fn push(&mut self, k: K, v: V) -> usize {
+    /// A new entry (its key is not in the map): into the last freed hole, else at the end.
+    fn push(&mut self, k: K, v: V) -> &mut V {
         if self.index.len() >= self.index.capacity() {
-            self.rebuild(self.slots.len() + self.slots.len() / 8 + 1);
+            self.rebuild(self.len() + self.len() / 8 + 1);
         }
-        let i = self.slots.len();
         let h = self.hash(&k);
-        self.slots.push((k, v));
+        let i = match self.free.pop() {
+            Some(i) if (i as usize) < self.slots.len() => {
+                self.slots[i as usize].0 = k;
+                i as usize
+            }
+            _ => {
+                self.slots.push((k, None));
+                self.slots.len() - 1
+            }
+        };
         let (slots, state) = (&self.slots, &self.state);
         self.index.insert_unique(h, i as u32, |&j| {
             slots
                 .get(j as usize)
                 .map_or(0, |s| state.hash_one(s.0.hashed()))
         });
-        i
+        self.slots[i].1.insert(v)
     }
 
-    /// A fresh index for every slot with room for `capacity`: the slots are read in order
-    /// (no random access to them, unlike a rehash that looks each key up through its index).
+    /// A fresh index for every live slot with room for `capacity`: the slots are read in
+    /// order (no random access to them, unlike a rehash that looks each key up through its
+    /// index).
     fn rebuild(&mut self, capacity: usize) {
-        let mut index = HashTable::with_capacity(capacity.max(self.slots.len()));
-        for (i, (k, _)) in self.slots.iter().enumerate() {
+        let mut index = HashTable::with_capacity(capacity.max(self.len()));
+        for (i, (k, v)) in self.slots.iter().enumerate() {
+            if v.is_none() {
+                continue;
+            }
             let h = self.state.hash_one(k.hashed());
-            // Never grows: the capacity covers every slot, so the hasher is not called.
+            // Never grows: the capacity covers every live slot, so the hasher is not called.
             index.insert_unique(h, i as u32, |_| h);
         }
         self.index = index;
@@ -159,18 +195,56 @@ impl<K: SlotKey, V> Keyed<K, V> {
         let slots = &self.slots;
         let found = self
             .index
-            .find_entry(h, |&i| slots.get(i as usize).is_some_and(|s| s.0 == *k))
+            .find_entry(h, |&i| {
+                slots
+                    .get(i as usize)
+                    .is_some_and(|s| s.0 == *k && s.1.is_some())
+            })
             .ok()?;
         let (i, _) = found.remove();
-        let i = i as usize;
-        let last = self.slots.len().checked_sub(1)?;
-        if i != last {
-            let moved = self.slots.get(last).map(|s| self.hash(&s.0))?;
-            if let Some(x) = self.index.find_mut(moved, |&j| j as usize == last) {
-                *x = i as u32;
-            }
+        let gone = self.slots.get_mut(i as usize).and_then(|s| s.1.take());
+        self.free.push(i);
+        self.maybe_compact();
+        gone
+    }
+
+    /// Drop the tombstones once they dominate: everything, when nothing is left; else the
+    /// live slots move down in order and get a fresh index.
+    fn maybe_compact(&mut self) {
+        let live = self.len();
+        if live == 0 {
+            *self = Keyed {
+                state: self.state.clone(),
+                ..Keyed::default()
+            };
+            return;
         }
-        Some(self.slots.swap_remove(i).1)
+        if self.free.len() < COMPACT_MIN || self.free.len() <= live * COMPACT_FACTOR {
+            return;
+        }
+        self.slots.retain(|s| s.1.is_some());
+        self.slots.shrink_to(live + live / 8 + 1);
+        self.free = Vec::new();
+        self.rebuild(live + live / 8 + 1);
+    }
+
+    /// Every live entry, in slot order.
+    fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
+        self.slots
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> + '_ {
+        self.slots
+            .iter_mut()
+            .filter_map(|(k, v)| v.as_mut().map(|v| (&*k, v)))
+    }
+
+    /// Slots in use or tombstoned (for tests of reuse and compaction).
+    #[cfg(test)]
+    fn slot_count(&self) -> usize {
+        self.slots.len()
     }
 }
 
@@ -221,7 +295,7 @@ macro_rules! by_shape {
 
 impl<V> PrefixMap<V> {
     pub fn len(&self) -> usize {
-        self.v4.slots.len() + self.v6.slots.len() + self.other.slots.len()
+        self.v4.len() + self.v6.len() + self.other.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -230,6 +304,13 @@ impl<V> PrefixMap<V> {
 
     pub fn get(&self, key: &RouteKey, path_id: u32) -> Option<&V> {
         by_shape!(self, key, path_id, |t, k| t.get(&k))
+    }
+
+    /// Look a key up and forget the answer: a pass of these over a batch of keys brings their
+    /// index buckets and slots into the cache with the lookups' misses overlapping (they are
+    /// independent), before the batch is applied one key at a time.
+    pub fn warm(&self, key: &RouteKey, path_id: u32) {
+        std::hint::black_box(by_shape!(self, key, path_id, |t, k| t.find(&k)));
     }
 
     pub fn get_mut(&mut self, key: &RouteKey, path_id: u32) -> Option<&mut V> {
@@ -254,19 +335,26 @@ impl<V> PrefixMap<V> {
         by_shape!(mut self, key, path_id, |t, k| t.remove(&k))
     }
 
-    /// Every entry, in no particular order.
+    /// Every entry, each once: per key shape in slot order (an entry keeps its place
+    /// relative to the others until it is removed; a new one may fill an earlier hole).
     pub fn iter(&self) -> impl Iterator<Item = (RouteKey, u32, &V)> + '_ {
-        let v4 = self.v4.slots.iter().map(|(k, v)| (k.full(), v));
-        let v6 = self.v6.slots.iter().map(|(k, v)| (k.full(), v));
-        let other = self.other.slots.iter().map(|(k, v)| (*k, v));
+        let v4 = self.v4.iter().map(|(k, v)| (k.full(), v));
+        let v6 = self.v6.iter().map(|(k, v)| (k.full(), v));
+        let other = self.other.iter().map(|(k, v)| (*k, v));
         v4.chain(v6).chain(other).map(|((k, id), v)| (k, id, v))
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (RouteKey, u32, &mut V)> + '_ {
-        let v4 = self.v4.slots.iter_mut().map(|(k, v)| (k.full(), v));
-        let v6 = self.v6.slots.iter_mut().map(|(k, v)| (k.full(), v));
-        let other = self.other.slots.iter_mut().map(|(k, v)| (*k, v));
+        let v4 = self.v4.iter_mut().map(|(k, v)| (k.full(), v));
+        let v6 = self.v6.iter_mut().map(|(k, v)| (k.full(), v));
+        let other = self.other.iter_mut().map(|(k, v)| (*k, v));
         v4.chain(v6).chain(other).map(|((k, id), v)| (k, id, v))
+    }
+
+    /// Slots in use or tombstoned, over every key shape.
+    #[cfg(test)]
+    fn slot_count(&self) -> usize {
+        self.v4.slot_count() + self.v6.slot_count() + self.other.slot_count()
     }
 }
 

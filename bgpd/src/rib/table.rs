@@ -221,6 +221,11 @@ impl Table {
         self.0.get(key, 0)
     }
 
+    /// See [`PrefixMap::warm`].
+    pub(super) fn warm(&self, key: &RouteKey) {
+        self.0.warm(key, 0);
+    }
+
     pub(super) fn get_mut(&mut self, key: &RouteKey) -> Option<&mut Entry> {
         self.0.get_mut(key, 0)
     }

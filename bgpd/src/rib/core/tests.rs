@@ -700,3 +700,74 @@ fn a_stale_best_path_announced_again_is_exported_again() {
     assert!(matches!(&items[0], OutItem::Route(_, Some((_, a)))
         if a.decision.originator_id == Some(Ipv4Addr::new(10, 0, 0, 99))));
 }
+
+/// Whether the outbox's consumer was woken since the last call (takes the wake-up).
+async fn woken(o: &Outbox) -> bool {
+    tokio::time::timeout(std::time::Duration::ZERO, o.notify.notified())
+        .await
+        .is_ok()
+}
+
+/// A batch wakes exactly the peers it queued something for, and the per-batch buffers follow
+/// the peers as they come and go between batches.
+#[tokio::test]
+async fn a_batch_wakes_the_peers_it_queued_for() {
+    let mut rib = Rib::new(settings());
+    let (o1, o2, o3, o4) = (Outbox::new(), Outbox::new(), Outbox::new(), Outbox::new());
+    rib.peer_up(peer(1, 65000, true), o1.clone(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), o2.clone(), PeerPolicy::default());
+    rib.peer_up(peer(3, 65000, true), o3.clone(), PeerPolicy::default());
+    for o in [&o1, &o2, &o3] {
+        o.take(100);
+        woken(o).await;
+    }
+    rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
+    assert!(!woken(&o1).await, "nothing goes back to the sender");
+    assert!(woken(&o2).await && woken(&o3).await);
+    // The same route again: nothing to send, nobody woken.
+    rib.update(1, &announce(&["2001:db8:1::/48"], "fd00::1", vec![]));
+    for o in [&o1, &o2, &o3] {
+        assert!(!woken(o).await);
+    }
+    rib.peer_down(3);
+    rib.peer_up(peer(4, 65000, true), o4.clone(), PeerPolicy::default());
+    assert_eq!(routes(&o4), vec![("2001:db8:1::/48".to_string(), true)]);
+    woken(&o4).await;
+    for o in [&o2, &o3] {
+        o.take(100);
+        woken(o).await;
+    }
+    rib.update(1, &announce(&["2001:db8:2::/48"], "fd00::1", vec![]));
+    assert!(!woken(&o1).await && !woken(&o3).await);
+    assert!(woken(&o2).await && woken(&o4).await);
+    assert_eq!(routes(&o4), vec![("2001:db8:2::/48".to_string(), true)]);
+    assert!(routes(&o3).is_empty(), "a peer gone is not sent to");
+}
+
+/// An UPDATE of more prefixes than `reselect` decides at a time (its chunks): every prefix is
+/// exported once, in the order received, on announcement and on withdrawal, and a repeat
+/// of the same UPDATE (best paths unchanged) sends nothing.
+#[test]
+fn a_batch_larger_than_a_chunk_exports_every_prefix_in_order() {
+    let mut rib = Rib::new(settings());
+    let (o1, o2) = (Outbox::new(), Outbox::new());
+    rib.peer_up(peer(1, 65000, true), o1.clone(), PeerPolicy::default());
+    rib.peer_up(peer(2, 65000, true), o2.clone(), PeerPolicy::default());
+    o1.take(100);
+    o2.take(100);
+    let n = 2 * DECIDED_CHUNK + 37;
+    let names: Vec<String> = (1..=n).map(|i| format!("2001:db8:{i:x}::/48")).collect();
+    let prefixes: Vec<&str> = names.iter().map(String::as_str).collect();
+    rib.update(1, &announce(&prefixes, "fd00::1", vec![]));
+    let want: Vec<(String, bool)> = names.iter().map(|p| (p.clone(), true)).collect();
+    assert_eq!(routes(&o2), want);
+    assert_eq!(rib.advertised(2), n);
+    rib.update(1, &announce(&prefixes, "fd00::1", vec![]));
+    assert!(routes(&o2).is_empty());
+    rib.update(1, &withdraw(&prefixes));
+    let want: Vec<(String, bool)> = names.iter().map(|p| (p.clone(), false)).collect();
+    assert_eq!(routes(&o2), want);
+    assert_eq!(rib.advertised(2), 0);
+    assert!(rib.table(Family::IPV6_UNICAST).is_none_or(|t| t.is_empty()));
+    assert!(routes(&o1).is_empty());
+}
