@@ -70,13 +70,13 @@ impl SlotKey for (RouteKey, u32) {
     }
 }
 
-/// Entries of one key shape: a vector of slots and a hash table of the live slots' indices.
+/// Entries of one key shape: a vector of slots and an index of the live ones ([`SlotIndex`]).
 /// Removal leaves a tombstone (`None`) whose index goes on a free list; inserts fill the most
 /// recently freed hole before growing the vector. (Swapping the last slot into the hole, as
 /// before, cost a second random index lookup per removal: the moved slot's.) When tombstones
 /// outnumber the live slots [`COMPACT_FACTOR`] times over, the slots are compacted (order
 /// kept) and the index rebuilt, so iteration and memory stay proportional to the live
-/// entries. Indices are u32: a shape holds at most 2^32 - 1 slots (far beyond any memory
+/// entries. Indices are u32: a shape holds at most 2^32 - 2 slots (far beyond any memory
 /// this runs in).
 struct Keyed<K, V> {
     index: SlotIndex,
