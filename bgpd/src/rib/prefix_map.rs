@@ -5,22 +5,25 @@
 //!  PrefixMap: v4    Keyed<Ipv4Net>            IPv4, no RD, path id 0 (5-octet keys)
 //!             v6    Keyed<Ipv6Net>            IPv6, no RD, path id 0 (17-octet keys)
 //!             other Keyed<(RouteKey, u32)>    everything else (VPN, ADD-PATH ids)
-//!  Keyed:     index  hash table of u32 ---> slots [(key, Some(value)), (key, None), ...]
+//!  Keyed:     index  u32 buckets (tag, slot) ---> slots [(key, Some(value)), (key, None), ...]
 //!             free   tombstoned slots, refilled by inserts
 //! ```
 //!
 //! Why not a `HashMap<(RouteKey, u32), V>`: its buckets hold the full key and value and sit
 //! at a load factor of 0.44 to 0.875, so each entry pays for about two buckets of the
-//! largest key shape. Here the hash table holds 4-octet indices (5 octets per bucket with its
-//! control byte) into a vector of slots sized for the shape of their key. A removal only
-//! touches the removed key's index bucket and slot (it leaves a tombstone); see [`Keyed`].
+//! largest key shape. Here the index holds 4-octet buckets (a slot index and a few bits of
+//! the key's hash, see [`index`]) into a vector of slots sized for the shape of their key: a
+//! lookup reads one bucket line and the slot. A removal only touches the removed key's index
+//! bucket and slot (both leave a tombstone); see [`Keyed`].
 
 use std::hash::{BuildHasher, Hash};
 
-use hashbrown::HashTable;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use super::core::RouteKey;
+use index::SlotIndex;
+
+mod index;
 
 /// A key of one shape: what it hashes as, and the (prefix, path id) it stands for.
 trait SlotKey: Copy + Eq {
@@ -67,16 +70,16 @@ impl SlotKey for (RouteKey, u32) {
     }
 }
 
-/// Entries of one key shape: a vector of slots and a hash table of the live slots' indices.
+/// Entries of one key shape: a vector of slots and an index of the live ones ([`SlotIndex`]).
 /// Removal leaves a tombstone (`None`) whose index goes on a free list; inserts fill the most
 /// recently freed hole before growing the vector. (Swapping the last slot into the hole, as
 /// before, cost a second random index lookup per removal: the moved slot's.) When tombstones
 /// outnumber the live slots [`COMPACT_FACTOR`] times over, the slots are compacted (order
 /// kept) and the index rebuilt, so iteration and memory stay proportional to the live
-/// entries. Indices are u32: a shape holds at most 2^32 - 1 slots (far beyond any memory
+/// entries. Indices are u32: a shape holds at most 2^32 - 2 slots (far beyond any memory
 /// this runs in).
 struct Keyed<K, V> {
-    index: HashTable<u32>,
+    index: SlotIndex,
     slots: Vec<(K, Option<V>)>,
     /// Tombstoned slots, the most recently freed last.
     free: Vec<u32>,
@@ -91,7 +94,7 @@ const COMPACT_MIN: usize = 1024;
 impl<K, V> Default for Keyed<K, V> {
     fn default() -> Self {
         Keyed {
-            index: HashTable::new(),
+            index: SlotIndex::default(),
             slots: Vec::new(),
             free: Vec::new(),
             state: foldhash::fast::RandomState::default(),
@@ -111,13 +114,9 @@ impl<K: SlotKey, V> Keyed<K, V> {
 
     fn find(&self, k: &K) -> Option<usize> {
         let slots = &self.slots;
-        self.index
-            .find(self.hash(k), |&i| {
-                slots
-                    .get(i as usize)
-                    .is_some_and(|s| s.0 == *k && s.1.is_some())
-            })
-            .map(|&i| i as usize)
+        self.index.find(self.hash(k), |i| {
+            slots.get(i).is_some_and(|s| s.0 == *k && s.1.is_some())
+        })
     }
 
     fn get(&self, k: &K) -> Option<&V> {
@@ -151,9 +150,6 @@ impl<K: SlotKey, V> Keyed<K, V> {
 
     /// A new entry (its key is not in the map): into the last freed hole, else at the end.
     fn push(&mut self, k: K, v: V) -> &mut V {
-        if self.index.len() >= self.index.capacity() {
-            self.rebuild(self.len() + self.len() / 8 + 1);
-        }
         let h = self.hash(&k);
         let i = match self.free.pop() {
             Some(i) if (i as usize) < self.slots.len() => {
@@ -165,27 +161,23 @@ impl<K: SlotKey, V> Keyed<K, V> {
                 self.slots.len() - 1
             }
         };
-        let (slots, state) = (&self.slots, &self.state);
-        self.index.insert_unique(h, i as u32, |&j| {
-            slots
-                .get(j as usize)
-                .map_or(0, |s| state.hash_one(s.0.hashed()))
-        });
+        if self.index.needs_rebuild(i) {
+            // The new slot is not live yet: the rebuild leaves it out.
+            self.rebuild(self.len() + self.len() / 8 + 1);
+        }
+        self.index.insert_new(h, i);
         self.slots[i].1.insert(v)
     }
 
-    /// A fresh index for every live slot with room for `capacity`: the slots are read in
-    /// order (no random access to them, unlike a rehash that looks each key up through its
-    /// index).
+    /// A fresh index for every live slot with room for `capacity` (and no tombstones): the
+    /// slots are read in order (no random access to them, unlike a rehash that looks each
+    /// key up through its index).
     fn rebuild(&mut self, capacity: usize) {
-        let mut index = HashTable::with_capacity(capacity.max(self.len()));
+        let mut index = SlotIndex::with_capacity(capacity.max(self.len()), self.slots.len());
         for (i, (k, v)) in self.slots.iter().enumerate() {
-            if v.is_none() {
-                continue;
+            if v.is_some() {
+                index.insert_new(self.state.hash_one(k.hashed()), i);
             }
-            let h = self.state.hash_one(k.hashed());
-            // Never grows: the capacity covers every live slot, so the hasher is not called.
-            index.insert_unique(h, i as u32, |_| h);
         }
         self.index = index;
     }
@@ -193,17 +185,11 @@ impl<K: SlotKey, V> Keyed<K, V> {
     fn remove(&mut self, k: &K) -> Option<V> {
         let h = self.hash(k);
         let slots = &self.slots;
-        let found = self
-            .index
-            .find_entry(h, |&i| {
-                slots
-                    .get(i as usize)
-                    .is_some_and(|s| s.0 == *k && s.1.is_some())
-            })
-            .ok()?;
-        let (i, _) = found.remove();
-        let gone = self.slots.get_mut(i as usize).and_then(|s| s.1.take());
-        self.free.push(i);
+        let i = self.index.remove(h, |i| {
+            slots.get(i).is_some_and(|s| s.0 == *k && s.1.is_some())
+        })?;
+        let gone = self.slots.get_mut(i).and_then(|s| s.1.take());
+        self.free.push(i as u32);
         self.maybe_compact();
         gone
     }

@@ -213,3 +213,36 @@ fn ipv4_slots_are_small() {
     type Out = (Option<u32>, std::sync::Arc<crate::rib::PathAttrs>);
     assert!(std::mem::size_of::<(Ipv4Net, Out)>() <= 24);
 }
+
+/// Growth rebuilds the index from the slots: at each growth every key inserted so far is still
+/// found, the bucket count doubles and the index's tombstones are gone; the load stays at most
+/// 7/8 throughout.
+#[test]
+fn growth_keeps_every_key_and_drops_tombstones() {
+    let mut m: PrefixMap<u32> = PrefixMap::default();
+    let mut buckets = 0;
+    let mut growths = 0;
+    for n in 0..20_000u64 {
+        let k = shaped(0, n).0;
+        assert!(m.insert(&k, 0, n as u32).is_none());
+        // One in 5 is removed again: tombstones in the index.
+        if n % 5 == 4 {
+            assert_eq!(m.remove(&k, 0), Some(n as u32));
+        }
+        let index = &m.v4.index;
+        let now = index.buckets().len();
+        assert!(now.is_power_of_two());
+        assert!(index.len() + index.deleted() <= now / 8 * 7, "{n}");
+        if now != buckets {
+            growths += 1;
+            assert!(now == 2 * buckets || buckets == 0, "{buckets} -> {now}");
+            assert!(index.deleted() <= 1, "{n}: a rebuild drops tombstones");
+            for i in 0..=n {
+                let want = (i % 5 != 4).then_some(i as u32);
+                assert_eq!(m.get(&shaped(0, i).0, 0).copied(), want, "{i}");
+            }
+            buckets = now;
+        }
+    }
+    assert!(growths >= 10, "{growths}");
+}
