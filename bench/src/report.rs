@@ -235,7 +235,12 @@ pub fn markdown(
                 let size = if w.idle {
                     format!("{} peers", w.peers)
                 } else {
-                    format!("{} x {}, {} sink(s)", w.peers, w.prefixes, w.sinks)
+                    // The sinks a run had (none with `--no-sink`), not the workload's default.
+                    let sinks = ALL
+                        .iter()
+                        .find_map(|k| of(*k).first().map(|r| r.sinks))
+                        .unwrap_or(w.sinks);
+                    format!("{} x {}, {sinks} sink(s)", w.peers, w.prefixes)
                 };
                 format!(
                     "[{}]({link_base}/{}.json): {} (this run: {size})",

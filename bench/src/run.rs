@@ -188,6 +188,8 @@ pub struct Record {
     pub loadavg_start: String,
     pub loadavg_end: String,
     pub paths: u64,
+    /// Sink sessions of this run (none with `--no-sink`).
+    pub sinks: usize,
     pub stream_bytes: u64,
     pub updates: u64,
     pub encode_ms: u64,
@@ -198,6 +200,8 @@ pub struct Record {
     pub withdraw_accept_s: Option<f64>,
     pub withdraw_sink_s: Option<f64>,
     pub polls: u64,
+    /// Idle workloads: a daemon with no peers; then one with every peer configured (sessions
+    /// down); then the same one with every session up.
     pub before: Sample,
     pub after_announce: Sample,
     pub after_withdraw: Sample,
@@ -373,6 +377,7 @@ pub fn run_one(
         started_unix_ns: now_ns(),
         loadavg_start: procstat::loadavg(),
         paths: if w.idle { 0 } else { w.paths() },
+        sinks: if w.idle { 0 } else { w.sinks(o) },
         ..Record::default()
     };
     let result = if w.idle {
@@ -420,20 +425,7 @@ fn measure(
         f.get(1).copied().unwrap_or(0),
         f.get(2).copied().unwrap_or(0),
     );
-    if p.wait_for("ready", Instant::now() + Duration::from_secs(90))
-        .is_none()
-    {
-        let log = std::fs::read_to_string(dir.join("peers.log")).unwrap_or_default();
-        return Err(format!("sessions did not come up: {}", log.trim()));
-    }
-    let sessions = w.peers + sinks;
-    let up_deadline = Instant::now() + Duration::from_secs(30);
-    while t.counters()?.established < sessions {
-        if Instant::now() > up_deadline {
-            return Err("the target does not show every session established".into());
-        }
-        thread::sleep(poll);
-    }
+    sessions_up(&mut p, &mut t, w.peers + sinks, dir, poll)?;
     thread::sleep(Duration::from_millis(300));
     r.before = procstat::sample(t.pid());
     // Announce.
@@ -490,6 +482,31 @@ fn measure(
     Ok("ok")
 }
 
+/// Wait until the peers process has opened its sessions and the target shows `sessions` of
+/// them established (polled every `poll`).
+fn sessions_up(
+    p: &mut PeersProc,
+    t: &mut Target,
+    sessions: usize,
+    dir: &Path,
+    poll: Duration,
+) -> Result<(), String> {
+    if p.wait_for("ready", Instant::now() + Duration::from_secs(90))
+        .is_none()
+    {
+        let log = std::fs::read_to_string(dir.join("peers.log")).unwrap_or_default();
+        return Err(format!("sessions did not come up: {}", log.trim()));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while t.counters()?.established < sessions {
+        if Instant::now() > deadline {
+            return Err("the target does not show every session established".into());
+        }
+        thread::sleep(poll);
+    }
+    Ok(())
+}
+
 /// Wait until the target answers a query (it has read its config and is up), then let it settle.
 fn settled(t: &mut Target) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -532,19 +549,7 @@ fn measure_idle(
     settled(&mut t)?;
     r.after_announce = procstat::sample(t.pid());
     let mut p = PeersProc::spawn(&topo.injector_ns, w, 0, &dir.join("peers.log"))?;
-    if p.wait_for("ready", Instant::now() + Duration::from_secs(90))
-        .is_none()
-    {
-        let log = std::fs::read_to_string(dir.join("peers.log")).unwrap_or_default();
-        return Err(format!("sessions did not come up: {}", log.trim()));
-    }
-    let up_deadline = Instant::now() + Duration::from_secs(60);
-    while t.counters()?.established < w.peers {
-        if Instant::now() > up_deadline {
-            return Err("the target does not show every session established".into());
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
+    sessions_up(&mut p, &mut t, w.peers, dir, Duration::from_millis(100))?;
     thread::sleep(Duration::from_secs(2));
     r.after_withdraw = procstat::sample(t.pid());
     r.errors = p.errors();
