@@ -54,22 +54,22 @@ const QUEUE: usize = 256;
 /// up to [`ReadChunk::MAX`] while reads fill it (a table transfer), halving again when reads
 /// are small. A session that streamed a table once does not keep the large buffer while idle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct ReadChunk(usize);
+struct ReadChunk(usize);
 
 impl ReadChunk {
-    pub(crate) const MIN: usize = 4096;
-    pub(crate) const MAX: usize = 64 * 1024;
+    const MIN: usize = 4096;
+    const MAX: usize = 64 * 1024;
 
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         ReadChunk(Self::MIN)
     }
 
-    pub(crate) fn size(self) -> usize {
+    fn size(self) -> usize {
         self.0
     }
 
     /// After a read of `read` octets into `free` octets of room.
-    pub(crate) fn after_read(&mut self, read: usize, free: usize) {
+    fn after_read(&mut self, read: usize, free: usize) {
         if read >= free {
             self.0 = (self.0 * 2).min(Self::MAX);
         } else if read < self.0 / 8 {
@@ -78,7 +78,7 @@ impl ReadChunk {
     }
 
     /// Whether an empty buffer of `capacity` is worth replacing by a chunk-sized one.
-    pub(crate) fn shrink(self, capacity: usize) -> bool {
+    fn shrink(self, capacity: usize) -> bool {
         capacity > 2 * self.0
     }
 }
